@@ -1,0 +1,3 @@
+import { VERSION } from "@d-engine/core";
+
+console.log(VERSION);
