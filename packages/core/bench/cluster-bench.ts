@@ -1,3 +1,4 @@
-import { VERSION } from "@d-engine/core";
+// Placeholder replaced by the benchmark; prints nothing useful yet.
+import { seededRng } from "@d-engine/core";
 
-console.log(VERSION);
+console.log(seededRng(1).nextInt(10));

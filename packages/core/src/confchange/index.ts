@@ -1,0 +1,3 @@
+export * from "./changer.js";
+export * from "./codec.js";
+export * from "./restore.js";

@@ -1,0 +1,3 @@
+export * from "./joint.js";
+export * from "./majority.js";
+export * from "./quorum.js";

@@ -1,0 +1,3 @@
+export * from "./inflights.js";
+export * from "./progress.js";
+export * from "./tracker.js";
