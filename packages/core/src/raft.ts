@@ -86,6 +86,11 @@ export class Raft {
   pendingConfIndex = 0;
   /** Payload bytes appended by this leader and not yet applied. */
   uncommittedSize = 0;
+  /**
+   * A TimeoutNow arrived while committed conf changes were still unapplied (typically the very
+   * change that removed the old leader): campaign as soon as they are applied.
+   */
+  private transferCampaignDue = false;
 
   private readonly readOnly = new ReadOnly();
   /** Reads that arrived before this leader committed an entry of its own term. */
@@ -188,6 +193,7 @@ export class Raft {
     this.tracker.progress = fresh;
     this.pendingConfIndex = 0;
     this.uncommittedSize = 0;
+    this.transferCampaignDue = false;
     this.heartbeatAcks = new Map();
     this.bcastDue = false;
     this.dropPendingReads();
@@ -484,6 +490,14 @@ export class Raft {
     const newApplied = Math.max(index, this.log.applied);
     this.log.appliedTo(newApplied);
     this.uncommittedSize = Math.max(0, this.uncommittedSize - appliedPayloadBytes);
+    if (
+      this.transferCampaignDue &&
+      this.role === StateRole.Follower &&
+      !this.hasUnappliedConfChanges()
+    ) {
+      this.logInfo("conf changes applied: campaigning for the leadership transfer");
+      this.hup(CampaignType.Transfer);
+    }
     if (
       this.tracker.config.autoLeave &&
       newApplied >= this.pendingConfIndex &&
@@ -844,8 +858,10 @@ export class Raft {
     }
     if (this.hasUnappliedConfChanges()) {
       this.logInfo("not campaigning: committed conf changes are not applied yet");
+      if (t === CampaignType.Transfer) this.transferCampaignDue = true;
       return;
     }
+    this.transferCampaignDue = false;
     this.campaign(t);
   }
 

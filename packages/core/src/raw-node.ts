@@ -153,7 +153,6 @@ export class RawNode {
     if (entry.type !== EntryType.ConfChange) {
       throw new RaftError("contract-violation", `entry ${entry.index} is not a conf change`);
     }
-    if (entry.data.length === 0) return { transition: 0, changes: [], context: new Uint8Array(0) };
     return decodeConfChange(entry.data);
   }
 

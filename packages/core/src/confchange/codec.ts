@@ -32,6 +32,9 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
 }
 
 export function decodeConfChange(buf: Uint8Array): ConfChange {
+  // Empty data is how a leader encodes its own automatic leave-joint entry (it is free of the
+  // uncommitted-size cap that way).
+  if (buf.length === 0) return confChange.leaveJoint();
   const r = { buf, pos: 0 };
   const version = readByte(r);
   if (version !== VERSION) {

@@ -3,6 +3,7 @@
 // so tests, the benchmark and the demo exercise the core the way a real runtime does.
 // Pure: the caller decides when time passes (tick) and when messages move (deliver/stabilize).
 import type { RaftConfig } from "../config.js";
+import { isRaftError } from "../errors.js";
 import { MemoryStorage } from "../log/storage.js";
 import { RawNode, type Ready } from "../raw-node.js";
 import { seededRng } from "../rng.js";
@@ -161,7 +162,13 @@ export class MemoryCluster {
   deliver(m: Message): void {
     const to = this.nodes.get(m.to);
     if (!to || this.cut.has(`${m.from}->${m.to}`)) return;
-    to.raw.step(m);
+    try {
+      to.raw.step(m);
+    } catch (e) {
+      // A late response from a node that was just removed: a runtime drops it (README contract).
+      if (isRaftError(e, "step-peer-not-found")) return;
+      throw e;
+    }
   }
 
   /** Processes Readies and delivers messages until nothing moves. */
