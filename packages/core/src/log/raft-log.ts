@@ -56,8 +56,13 @@ export class RaftLog {
 
   /** The term at `i`, or undefined if it is compacted or past the end. */
   maybeTerm(i: number): number | undefined {
+    const t = this.unstable.maybeTerm(i);
+    if (t !== undefined) return t;
+    // Bounds first: a follower probes one index past its log on every append, and building an
+    // error for that was a third of the time at batch size 1.
+    if (i + 1 < this.firstIndex() || i > this.lastIndex()) return undefined;
     try {
-      return this.term(i);
+      return this.storage.term(i);
     } catch (e) {
       if (isRaftError(e, "compacted") || isRaftError(e, "unavailable")) return undefined;
       throw e;
