@@ -64,6 +64,21 @@ export interface RaftConfig {
   /** A leader removed from the configuration steps down (handing off first). Default true. */
   readonly stepDownOnRemoval?: boolean;
   readonly logger?: Logger;
+  /**
+   * TEST ONLY. Deliberate safety bugs, so the deterministic simulator (packages/sim) can prove it
+   * catches them. Never set these outside tests; every knob defaults to false.
+   */
+  readonly unsafeTestingKnobs?: UnsafeTestingKnobs;
+}
+
+/** TEST ONLY: switches that break Raft on purpose (see RaftConfig.unsafeTestingKnobs). */
+export interface UnsafeTestingKnobs {
+  /** Commit entries of earlier terms by counting replicas (breaks Raft §5.4.2, Figure 8). */
+  readonly countOldTermReplicasForCommit?: boolean;
+  /** Send VoteResp/PreVoteResp before the hard state (term, vote) is durable. */
+  readonly sendVotesBeforePersist?: boolean;
+  /** Answer ReadIndex before the leader committed an entry of its own term. */
+  readonly serveReadIndexBeforeOwnTermCommit?: boolean;
 }
 
 /** A configuration with every default filled in, validated. */
@@ -96,6 +111,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     disableProposalForwarding: false,
     stepDownOnRemoval: true,
     logger: SILENT_LOGGER,
+    unsafeTestingKnobs: {},
     ...stripUndefined(c),
   } as ResolvedConfig;
   if (r.maxInflightMsgs <= 0) fail(`maxInflightMsgs must be > 0, got ${r.maxInflightMsgs}`);

@@ -7,7 +7,13 @@ export {
   decodeConfChange,
   encodeConfChange,
 } from "./confchange/codec.js";
-export { type Logger, type RaftConfig, ReadOnlyOption, SILENT_LOGGER } from "./config.js";
+export {
+  type Logger,
+  type RaftConfig,
+  ReadOnlyOption,
+  SILENT_LOGGER,
+  type UnsafeTestingKnobs,
+} from "./config.js";
 export { isRaftError, RaftError, type RaftErrorCode } from "./errors.js";
 export { type InitialState, type LogStorage, MemoryStorage } from "./log/storage.js";
 export { quorumSize } from "./quorum/majority.js";

@@ -469,6 +469,11 @@ export class Raft {
   private maybeCommit(): boolean {
     const mci = this.tracker.committed();
     if (!Number.isFinite(mci)) return false;
+    // TEST ONLY (unsafeTestingKnobs): the Figure 8 bug, committing old-term entries by count.
+    if (this.cfg.unsafeTestingKnobs.countOldTermReplicasForCommit && mci > this.log.committed) {
+      this.log.commitTo(mci);
+      return true;
+    }
     return this.log.maybeCommit(mci, this.term);
   }
 
@@ -717,7 +722,11 @@ export class Raft {
 
   private leaderReadIndex(req: ReadRequest): void {
     // A new leader does not know the commit index until it commits an entry of its own term.
-    if (!this.committedEntryInCurrentTerm()) {
+    // (TEST ONLY: unsafeTestingKnobs can skip this check, to prove the simulator catches it.)
+    if (
+      !this.cfg.unsafeTestingKnobs.serveReadIndexBeforeOwnTermCommit &&
+      !this.committedEntryInCurrentTerm()
+    ) {
       this.pendingReadIndex.push(req);
       return;
     }

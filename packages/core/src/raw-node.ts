@@ -93,6 +93,10 @@ function mayGoBeforePersist(m: Message): boolean {
   }
 }
 
+function isVoteResponse(t: MessageType): boolean {
+  return t === MessageType.VoteResp || t === MessageType.PreVoteResp;
+}
+
 /** What a Ready handed out, so advance() knows what became durable and applied. */
 interface Outstanding {
   readonly lastEntry?: { readonly index: number; readonly term: number };
@@ -170,6 +174,12 @@ export class RawNode {
         `${MessageType[m.type]} from unknown node ${m.from}`,
       );
     }
+    if (m.type === MessageType.Snap && this.outstanding?.lastCommitted !== undefined) {
+      // The runtime is applying committed entries that this snapshot would supersede: restored
+      // now, it would replace the configuration under the membership changes still being
+      // applied, which would then apply on top of it. Drop it; the leader sends it again.
+      return;
+    }
     this.raft.step(m);
   }
 
@@ -235,7 +245,18 @@ export class RawNode {
     const hardChanged = !hardStateEqual(hard, this.prevHard);
     const messages: Message[] = [];
     const messagesAfterPersist: Message[] = [];
-    for (const m of r.msgs) (mayGoBeforePersist(m) ? messages : messagesAfterPersist).push(m);
+    // A message may leave before the write only if its term is already durable (the previous
+    // Ready's hard state is persisted). A single voter wins its election within one step, so its
+    // new term and its first appends share this Ready: sent early, a crash before the fsync would
+    // let it lead that term again with different entries at the same indexes.
+    const durableTerm = this.prevHard.term;
+    // TEST ONLY (unsafeTestingKnobs): votes sent before the vote is durable.
+    const votesEarly = r.cfg.unsafeTestingKnobs.sendVotesBeforePersist === true;
+    for (const m of r.msgs) {
+      const early =
+        (mayGoBeforePersist(m) && m.term <= durableTerm) || (votesEarly && isVoteResponse(m.type));
+      (early ? messages : messagesAfterPersist).push(m);
+    }
 
     const mustSync =
       entries.length > 0 ||

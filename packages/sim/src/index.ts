@@ -1,0 +1,2 @@
+export * from "./linearizability/index.js";
+export * from "./sim/index.js";

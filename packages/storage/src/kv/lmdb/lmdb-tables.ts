@@ -1,0 +1,285 @@
+// KvTables on LMDB (lmdb-js): one named database per table in one environment, binary keys and
+// values. write() is one synchronous LMDB transaction, committed and flushed to disk before it
+// returns (unless opened with sync: false); the engine saves the applied index inside it, so the
+// data and the index a restart resumes from always agree. Records are dengine.v1 messages
+// (KeyValue by the fast codec, leases, sessions and meta by protobuf-es).
+
+import { type Database, open, type RootDatabase, type Transaction } from "lmdb";
+import { compareBytes, EMPTY } from "../bytes.js";
+import {
+  decodeLease,
+  decodeMeta,
+  decodeSessionRecord,
+  encodeLease,
+  encodeMeta,
+  encodeSessionRecord,
+} from "../codec.js";
+import { decodeHistKey } from "../keyspace.js";
+import { decodeChanges, encodeChanges, readKeyValue, writeKeyValue } from "../record-codec.js";
+import {
+  type ChangeRecord,
+  EMPTY_META,
+  type KvTable,
+  type KvTableSet,
+  type KvTables,
+  type KvTablesView,
+  type LeaseRecord,
+  type SessionRecord,
+  type StateMeta,
+} from "../tables.js";
+import type { KeyValue } from "../types.js";
+import { WireWriter } from "../wire.js";
+import { copyOut } from "./slab.js";
+
+type Db = Database<unknown, Uint8Array>;
+
+/**
+ * Keys in and out as plain Uint8Arrays: lmdb-js's "binary" key encoding returns Buffers (a
+ * Uint8Array subclass that compares unequal in tests and whose slice() is a view).
+ */
+const keyEncoder = {
+  writeKey(key: Uint8Array, target: Uint8Array, start: number): number {
+    target.set(key, start);
+    return start + key.length;
+  },
+  readKey(buf: Uint8Array, start: number, end: number): Uint8Array {
+    return copyOut(buf, start, end);
+  },
+};
+
+/**
+ * KeyValue records (kv and hist tables): lmdb-js passes its shared read buffer to decode() and
+ * skips making a Buffer per value; the record's key is filled in from the table key after.
+ * Writes pass already encoded bytes through.
+ */
+const keyValueEncoder = {
+  encode: (bytes: Uint8Array): Uint8Array => bytes,
+  decode: (buf: Uint8Array, size?: unknown): KeyValue =>
+    readKeyValue(buf, 0, typeof size === "number" ? size : buf.length, EMPTY, copyOut),
+};
+
+/** Binary-valued tables: lmdb-js returns each value as a fresh Buffer for these decoders. */
+interface Codec<V> {
+  encode(value: V): Uint8Array;
+  decode(bytes: Uint8Array): V;
+}
+
+const changesCodec: Codec<readonly ChangeRecord[]> = {
+  encode: encodeChanges,
+  decode: decodeChanges,
+};
+
+const leaseCodec: Codec<LeaseRecord> = { encode: encodeLease, decode: decodeLease };
+
+const sessionCodec: Codec<SessionRecord> = {
+  encode: encodeSessionRecord,
+  decode: decodeSessionRecord,
+};
+
+const presentCodec: Codec<true> = {
+  encode: () => EMPTY,
+  decode: () => true,
+};
+
+/** KeyValue records are encoded into this reused buffer; putSync copies them into LMDB. */
+const scratch = new WireWriter(4096);
+
+interface TableAccess<V> {
+  /** Decoded value for what db.get / getRange returned, given the table key. */
+  fromDb(value: unknown, tableKey: Uint8Array): V;
+  toDb(value: V): Uint8Array;
+}
+
+/** kv: the record omits the key (it is the table key). */
+const kvAccess: TableAccess<KeyValue> = {
+  fromDb: (v, k) => withKey(v as KeyValue, k),
+  toDb: (kv) => encodeRecord(kv),
+};
+
+/** hist: the record omits the key (it is in the history key). */
+const histAccess: TableAccess<KeyValue> = {
+  fromDb: (v, hk) => withKey(v as KeyValue, decodeHistKey(hk).key),
+  toDb: (kv) => encodeRecord(kv),
+};
+
+function withKey(kv: KeyValue, key: Uint8Array): KeyValue {
+  (kv as { key: Uint8Array }).key = key;
+  return kv;
+}
+
+function encodeRecord(kv: KeyValue): Uint8Array {
+  // An exact-size buffer per record costs more than the LMDB write itself.
+  scratch.pos = 0;
+  writeKeyValue(scratch, kv, false);
+  return scratch.buf.subarray(0, scratch.pos);
+}
+
+function binaryAccess<V>(codec: Codec<V>): TableAccess<V> {
+  return {
+    // A plain view over lmdb-js's fresh Buffer: decoders that keep views of their input
+    // (protobuf-es bytes fields) must not hand Buffers on.
+    fromDb: (v) => codec.decode(plain(v as Uint8Array)),
+    toDb: (v) => codec.encode(v),
+  };
+}
+
+function plain(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+class LmdbTable<V> implements KvTable<V> {
+  constructor(
+    private readonly db: Db,
+    private readonly access: TableAccess<V>,
+    private readonly txn?: Transaction,
+  ) {}
+
+  get(key: Uint8Array): V | undefined {
+    const v = this.db.get(key, this.txn === undefined ? undefined : { transaction: this.txn });
+    return v === undefined ? undefined : this.access.fromDb(v, key);
+  }
+
+  put(key: Uint8Array, value: V): void {
+    this.db.putSync(key, this.access.toDb(value));
+  }
+
+  delete(key: Uint8Array): void {
+    this.db.removeSync(key);
+  }
+
+  *range(
+    start: Uint8Array,
+    end: Uint8Array | undefined,
+    reverse = false,
+  ): Generator<readonly [Uint8Array, V]> {
+    if (end !== undefined && compareBytes(end, start) <= 0) return;
+    // LMDB has no empty keys: an empty start means "from the first key".
+    const low = start.length === 0 ? undefined : start;
+    const opts = reverse
+      ? { start: end, end: low, reverse: true, exclusiveStart: true, inclusiveEnd: true }
+      : { start: low, end };
+    for (const { key, value } of this.db.getRange({ ...opts, transaction: this.txn })) {
+      const k = key as Uint8Array;
+      yield [k, this.access.fromDb(value, k)];
+    }
+  }
+
+  count(start: Uint8Array, end: Uint8Array | undefined): number {
+    if (end !== undefined && compareBytes(end, start) <= 0) return 0;
+    return this.db.getKeysCount({
+      start: start.length === 0 ? undefined : start,
+      end,
+      transaction: this.txn,
+    });
+  }
+}
+
+const META_KEY = Uint8Array.of(0x6d); // "m"
+
+export interface LmdbTablesOptions {
+  /** The LMDB environment's directory path. */
+  readonly path: string;
+  /** Flush every write transaction to disk before it returns (default true). */
+  readonly sync?: boolean;
+}
+
+const NAMES = [
+  "kv",
+  "hist",
+  "changes",
+  "leases",
+  "leaseKeys",
+  "leaseExpiry",
+  "sessions",
+  "sessionIdle",
+  "meta",
+] as const;
+
+export class LmdbTables implements KvTables {
+  readonly copiesOnWrite = true;
+  readonly kv: LmdbTable<KeyValue>;
+  readonly hist: LmdbTable<KeyValue>;
+  readonly changes: LmdbTable<readonly ChangeRecord[]>;
+  readonly leases: LmdbTable<LeaseRecord>;
+  readonly leaseKeys: LmdbTable<true>;
+  readonly leaseExpiry: LmdbTable<true>;
+  readonly sessions: LmdbTable<SessionRecord>;
+  readonly sessionIdle: LmdbTable<true>;
+  private readonly root: RootDatabase<Uint8Array, Uint8Array>;
+  private readonly dbs: Record<(typeof NAMES)[number], Db>;
+
+  constructor(readonly options: LmdbTablesOptions) {
+    this.root = open<Uint8Array, Uint8Array>({
+      path: options.path,
+      maxDbs: NAMES.length + 2,
+      keyEncoding: "binary",
+      encoding: "binary",
+      noSync: options.sync === false,
+    });
+    const dbs = {} as Record<(typeof NAMES)[number], Db>;
+    for (const name of NAMES) {
+      const records = name === "kv" || name === "hist";
+      dbs[name] = this.root.openDB<unknown, Uint8Array>({
+        name,
+        keyEncoder,
+        ...(records ? { encoder: keyValueEncoder } : { encoding: "binary" }),
+      } as never);
+    }
+    this.dbs = dbs;
+    const set = LmdbTables.tableSet(dbs);
+    this.kv = set.kv;
+    this.hist = set.hist;
+    this.changes = set.changes;
+    this.leases = set.leases;
+    this.leaseKeys = set.leaseKeys;
+    this.leaseExpiry = set.leaseExpiry;
+    this.sessions = set.sessions;
+    this.sessionIdle = set.sessionIdle;
+  }
+
+  private static tableSet(dbs: Record<(typeof NAMES)[number], Db>, txn?: Transaction) {
+    return {
+      kv: new LmdbTable(dbs.kv, kvAccess, txn),
+      hist: new LmdbTable(dbs.hist, histAccess, txn),
+      changes: new LmdbTable(dbs.changes, binaryAccess(changesCodec), txn),
+      leases: new LmdbTable(dbs.leases, binaryAccess(leaseCodec), txn),
+      leaseKeys: new LmdbTable(dbs.leaseKeys, binaryAccess(presentCodec), txn),
+      leaseExpiry: new LmdbTable(dbs.leaseExpiry, binaryAccess(presentCodec), txn),
+      sessions: new LmdbTable(dbs.sessions, binaryAccess(sessionCodec), txn),
+      sessionIdle: new LmdbTable(dbs.sessionIdle, binaryAccess(presentCodec), txn),
+    };
+  }
+
+  private readMeta(txn?: Transaction): StateMeta {
+    const b = this.dbs.meta.get(META_KEY, txn === undefined ? undefined : { transaction: txn });
+    return b === undefined
+      ? EMPTY_META
+      : decodeMeta(b as Uint8Array, `LMDB state in ${this.options.path}`);
+  }
+
+  loadMeta(): StateMeta {
+    return this.readMeta();
+  }
+
+  saveMeta(meta: StateMeta): void {
+    this.dbs.meta.putSync(META_KEY, encodeMeta(meta));
+  }
+
+  write<T>(fn: () => T): T {
+    return this.root.transactionSync(fn);
+  }
+
+  clear(): void {
+    for (const name of NAMES) this.dbs[name].clearSync();
+  }
+
+  view(): KvTablesView {
+    const txn = this.root.useReadTransaction();
+    const tables: KvTableSet = LmdbTables.tableSet(this.dbs, txn);
+    return { tables, meta: this.readMeta(txn), isolated: true, release: () => txn.done() };
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}

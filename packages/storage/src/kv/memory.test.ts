@@ -1,0 +1,4 @@
+import { runConformance } from "./conformance.js";
+import { openMemoryKv } from "./memory/memory-kv.js";
+
+runConformance({ name: "memory", open: async () => openMemoryKv() });

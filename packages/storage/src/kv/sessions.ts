@@ -1,0 +1,117 @@
+// Client sessions: exactly-once application of client writes (DESIGN.md principle 5). A write
+// carrying (client id, sequence) that was applied before gets its remembered answer instead of
+// applying again. A client keeps several writes in flight by sending `firstIncomplete`, its lowest
+// sequence still without an answer: answers below it are forgotten. Sessions idle (by log time)
+// for longer than `idleMs` expire; every replica expires them at the same command.
+
+import { EMPTY, readU64, u64Key, u64PrefixedKey, utf8 } from "./bytes.js";
+import { invalidArgument } from "./errors.js";
+import type { KvTableSet, SessionRecord } from "./tables.js";
+import type { ClientSession, KvResponse } from "./types.js";
+
+export interface SessionOptions {
+  /** Log time (ms) after a client's last write at which its session is forgotten; 0: never. */
+  readonly idleMs: number;
+  /** The most answers remembered per client; older ones are forgotten first. */
+  readonly maxAnswers: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 3_600_000, maxAnswers: 128 };
+
+/** Client ids are table keys; keep them short. */
+export const MAX_CLIENT_ID_BYTES = 256;
+
+export type SessionLookup =
+  | { readonly kind: "new" }
+  | { readonly kind: "duplicate"; readonly response: KvResponse }
+  | { readonly kind: "discarded"; readonly floor: number };
+
+export class Sessions {
+  constructor(
+    private readonly t: KvTableSet,
+    private readonly options: SessionOptions,
+  ) {}
+
+  static check(s: ClientSession): void {
+    const idBytes = utf8(s.clientId).length;
+    if (idBytes === 0 || idBytes > MAX_CLIENT_ID_BYTES) {
+      throw invalidArgument(`client id must be 1..${MAX_CLIENT_ID_BYTES} bytes, got ${idBytes}`);
+    }
+    if (!Number.isSafeInteger(s.sequence) || s.sequence < 1) {
+      throw invalidArgument(`client sequence must be a positive integer, got ${s.sequence}`);
+    }
+    const fi = s.firstIncomplete ?? 0;
+    if (!Number.isSafeInteger(fi) || fi < 0 || fi > s.sequence) {
+      throw invalidArgument(
+        `first incomplete sequence must be 0..${s.sequence} (the write's sequence), got ${fi}`,
+      );
+    }
+  }
+
+  get(clientId: string): SessionRecord | undefined {
+    return this.t.sessions.get(utf8(clientId));
+  }
+
+  lookup(s: ClientSession): SessionLookup {
+    const rec = this.get(s.clientId);
+    if (rec === undefined) return { kind: "new" };
+    if (s.sequence < rec.floor) return { kind: "discarded", floor: rec.floor };
+    for (const a of rec.answers) {
+      if (a.sequence === s.sequence) return { kind: "duplicate", response: a.response };
+    }
+    return { kind: "new" };
+  }
+
+  /** Marks the client active at `nowMs` (a retry shows it is alive). */
+  touch(clientId: string, nowMs: number): void {
+    const rec = this.get(clientId);
+    if (rec !== undefined) this.save({ ...rec, lastSeenMs: nowMs }, rec);
+  }
+
+  /** Remembers the answer to a write just applied. */
+  remember(s: ClientSession, response: KvResponse, nowMs: number): void {
+    const old = this.get(s.clientId);
+    let floor = Math.max(old?.floor ?? 0, s.firstIncomplete || s.sequence);
+    const answers = (old?.answers ?? []).filter((a) => a.sequence >= floor);
+    let at = answers.findIndex((a) => a.sequence > s.sequence);
+    if (at < 0) at = answers.length;
+    answers.splice(at, 0, { sequence: s.sequence, response });
+    while (answers.length > this.options.maxAnswers) {
+      const dropped = answers.shift();
+      if (dropped !== undefined) floor = Math.max(floor, dropped.sequence + 1);
+    }
+    this.save({ clientId: s.clientId, floor, lastSeenMs: nowMs, answers }, old);
+  }
+
+  /**
+   * Forgets sessions idle since before `nowMs - idleMs`. Returns the last-seen time of the
+   * oldest session left (Infinity if none): nothing expires before that time plus idleMs.
+   */
+  expire(nowMs: number): number {
+    if (this.options.idleMs <= 0) return Number.POSITIVE_INFINITY;
+    const cutoff = nowMs - this.options.idleMs;
+    if (cutoff >= 0) {
+      const idle = [...this.t.sessionIdle.range(u64Key(0), u64Key(cutoff + 1))];
+      for (const [k] of idle) {
+        this.t.sessionIdle.delete(k);
+        this.t.sessions.delete(k.slice(8));
+      }
+    }
+    for (const [k] of this.t.sessionIdle.range(u64Key(0), undefined)) return readU64(k, 0);
+    return Number.POSITIVE_INFINITY;
+  }
+
+  list(): SessionRecord[] {
+    const out: SessionRecord[] = [];
+    for (const [, rec] of this.t.sessions.range(EMPTY, undefined)) out.push(rec);
+    return out;
+  }
+
+  /** Writes a session and its idle-index entry (used by restore too). */
+  save(rec: SessionRecord, old?: SessionRecord): void {
+    const id = utf8(rec.clientId);
+    if (old !== undefined) this.t.sessionIdle.delete(u64PrefixedKey(old.lastSeenMs, id));
+    this.t.sessions.put(id, rec);
+    this.t.sessionIdle.put(u64PrefixedKey(rec.lastSeenMs, id), true);
+  }
+}

@@ -1,0 +1,162 @@
+// Presents a node's three stores as the core's LogStorage, and persists what a Ready asks for in
+// an order that survives a crash at any point.
+import {
+  type ConfState,
+  EMPTY_BYTES,
+  EMPTY_CONF_STATE,
+  type Entry,
+  type HardState,
+  type InitialState,
+  type LogStorage,
+  type Snapshot,
+  type SnapshotMetadata,
+} from "@d-engine/core";
+import { StorageError } from "./errors.js";
+import type { RaftStores } from "./stores.js";
+
+/** The part of a Ready that goes to disk. */
+export interface PersistRequest {
+  readonly snapshot?: Snapshot;
+  readonly entries: readonly Entry[];
+  readonly hardState?: HardState;
+}
+
+export class RaftStorage implements LogStorage {
+  /** Every entry up to here is durable (as far as this adapter's writes go). */
+  private durableLast: number;
+
+  private constructor(readonly stores: RaftStores) {
+    this.durableLast = stores.log.lastIndex();
+  }
+
+  /**
+   * Wraps opened stores. A crash between saving a snapshot received from the leader and resetting
+   * the log leaves a log that does not reach (or contradicts) the newest snapshot: that step is
+   * finished here. A log compacted past
+   * the newest snapshot has lost entries nothing else holds: that is an error.
+   */
+  static async open(stores: RaftStores): Promise<RaftStorage> {
+    const { log, snapshots } = stores;
+    const snap = snapshots.latest()?.metadata;
+    if (snap && snap.index > log.firstIndex() - 1) {
+      // A log that holds the snapshot's entry with the same term is consistent with it (and may
+      // keep entries below it on purpose, see createSnapshot); any other log is reset to it.
+      const matches = snap.index <= log.lastIndex() && log.term(snap.index) === snap.term;
+      if (!matches) await log.reset(snap.index, snap.term);
+    }
+    const compactedTo = log.firstIndex() - 1;
+    const snapIndex = snap?.index ?? 0;
+    if (compactedTo > snapIndex) {
+      throw new StorageError(
+        "corrupt",
+        `the log is compacted up to ${compactedTo} but the newest snapshot is at ${snapIndex}: entries ${snapIndex + 1}..${compactedTo} exist nowhere`,
+      );
+    }
+    return new RaftStorage(stores);
+  }
+
+  initialState(): InitialState {
+    return {
+      hardState: this.stores.hardState.load(),
+      confState: this.stores.snapshots.latest()?.metadata.confState ?? EMPTY_CONF_STATE,
+    };
+  }
+
+  entries(lo: number, hi: number, maxBytes: number): Entry[] {
+    return this.stores.log.entries(lo, hi, maxBytes);
+  }
+
+  term(index: number): number {
+    return this.stores.log.term(index);
+  }
+
+  firstIndex(): number {
+    return this.stores.log.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.stores.log.lastIndex();
+  }
+
+  /**
+   * The newest snapshot's metadata. Its data is left empty on purpose: snapshots can be large and
+   * the core never looks at them; the runtime streams the data to a follower with
+   * stores.snapshots.chunks(metadata.index).
+   */
+  snapshot(): Snapshot {
+    const latest = this.stores.snapshots.latest();
+    return {
+      metadata: latest?.metadata ?? { index: 0, term: 0, confState: EMPTY_CONF_STATE },
+      data: EMPTY_BYTES,
+    };
+  }
+
+  /**
+   * Makes a new node's initial membership durable, as a snapshot at index 0. Does nothing if the
+   * node has a snapshot, log entries or a hard state already (it is not new).
+   */
+  async bootstrap(confState: ConfState): Promise<void> {
+    const { log, hardState, snapshots } = this.stores;
+    if (snapshots.latest() || log.lastIndex() > 0 || hardState.load().term > 0) return;
+    await snapshots.save({ index: 0, term: 0, confState }, EMPTY_BYTES);
+  }
+
+  /**
+   * Persists a Ready's snapshot, entries and hard state. The snapshot goes first (the log is then
+   * reset to it). Entries and hard state are written concurrently, except when the hard state
+   * commits entries not yet durable: then the entries go first, so that a crash never leaves a
+   * commit index past the end of the log.
+   */
+  async persist(req: PersistRequest): Promise<void> {
+    if (req.snapshot) await this.installSnapshot(req.snapshot.metadata, req.snapshot.data);
+    const { log, hardState } = this.stores;
+    const last = req.entries.length > 0 ? (req.entries.at(-1) as Entry).index : undefined;
+    const appended = req.entries.length > 0 ? log.append(req.entries) : undefined;
+    const hs = req.hardState;
+    if (hs && appended && hs.commit > this.durableLast) {
+      await appended;
+      await hardState.save(hs);
+    } else {
+      await Promise.all([appended, hs ? hardState.save(hs) : undefined]);
+    }
+    if (last !== undefined) this.durableLast = last;
+  }
+
+  /** Stores a snapshot received from the leader and restarts the log after it. */
+  async installSnapshot(metadata: SnapshotMetadata, data: Uint8Array): Promise<void> {
+    await this.stores.snapshots.save(metadata, data);
+    await this.afterSnapshotStored(metadata);
+  }
+
+  /**
+   * Brings the log in line with a snapshot already stored (saved locally, or received in chunks
+   * through stores.snapshots.writer()).
+   */
+  async afterSnapshotStored(metadata: SnapshotMetadata): Promise<void> {
+    const { log } = this.stores;
+    if (metadata.index <= log.lastIndex() && log.term(metadata.index) === metadata.term) {
+      await log.compact(metadata.index);
+    } else {
+      await log.reset(metadata.index, metadata.term);
+      this.durableLast = metadata.index;
+    }
+  }
+
+  /**
+   * Saves a snapshot of the state machine at `index` (applied by it), then compacts the log up
+   * to `index - keepEntries`, keeping some entries for followers that are only a little behind.
+   */
+  async createSnapshot(
+    index: number,
+    confState: ConfState,
+    data: Uint8Array,
+    keepEntries = 0,
+  ): Promise<SnapshotMetadata> {
+    const { log, snapshots } = this.stores;
+    const metadata = { index, term: log.term(index), confState };
+    await snapshots.save(metadata, data);
+    const to = index - keepEntries;
+    if (to > log.firstIndex() - 1) await log.compact(to);
+    return metadata;
+  }
+}

@@ -1,0 +1,76 @@
+// The three backends as the conformance suite, the cross-backend test and the benchmark open
+// them: a fresh place (a temporary directory or a memory volume) that can be opened repeatedly.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SILENT_LOGGER } from "@d-engine/core";
+import { openFileStores } from "../file/index.js";
+import { openLmdbStores } from "../lmdb/index.js";
+import { MemoryVolume, openMemoryStores } from "../memory/index.js";
+import type { RaftStores } from "../stores.js";
+
+export interface StoreOptions {
+  /** Payload bytes of durable entries kept in memory (small values exercise backend reads). */
+  readonly cacheBytes?: number;
+  readonly keepOld?: number;
+  /** File backend only (default here 16 KiB, to cross segment boundaries often). */
+  readonly segmentBytes?: number;
+}
+
+export interface StorePlace {
+  /** Where the stores live (a directory, or "memory"). */
+  readonly where: string;
+  /** Opens the stores; opening again after close() is a restart. */
+  open(options?: StoreOptions): Promise<RaftStores>;
+  /** Deletes everything. */
+  dispose(): Promise<void>;
+}
+
+export interface BackendFactory {
+  readonly name: string;
+  place(): Promise<StorePlace>;
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `dengine-${prefix}-`));
+}
+
+export const memoryBackend: BackendFactory = {
+  name: "memory",
+  async place() {
+    const volume = new MemoryVolume();
+    return {
+      where: "memory",
+      open: (o = {}) => openMemoryStores(volume, o),
+      dispose: async () => {},
+    };
+  },
+};
+
+export const fileBackend: BackendFactory = {
+  name: "file",
+  async place() {
+    const dir = await tempDir("file");
+    return {
+      where: dir,
+      // Small segments by default, so that tests cross segment boundaries all the time.
+      open: (o = {}) =>
+        openFileStores(dir, { segmentBytes: 16 * 1024, ...o, logger: SILENT_LOGGER }),
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
+export const lmdbBackend: BackendFactory = {
+  name: "lmdb",
+  async place() {
+    const dir = await tempDir("lmdb");
+    return {
+      where: dir,
+      open: (o = {}) => openLmdbStores(dir, o),
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
+export const ALL_BACKENDS: readonly BackendFactory[] = [memoryBackend, fileBackend, lmdbBackend];
