@@ -3,6 +3,7 @@
 //   sim seeds: N, steps/s: N, violations: N
 // Usage (after building): pnpm --filter @d-engine/sim soak -- [--seeds N] [--start S]
 //   [--time-limit SECONDS] [--knob NAME] | --seed X (replay one seed verbosely)
+import { parseArgs as nodeParseArgs } from "node:util";
 import type { UnsafeTestingKnobs } from "@d-engine/core";
 import { describePlan } from "../sim/seed-plan.js";
 import { runSeed, type SeedResult } from "../sim/simulation.js";
@@ -30,51 +31,47 @@ function usage(why: string): never {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    seeds: 100,
-    start: 1,
-    timeLimitS: undefined,
-    replay: undefined,
-    knob: undefined,
-  };
-  const num = (flag: string, v: string | undefined): number => {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(argv);
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const { values } = parsed;
+  const num = (flag: string, v: string | undefined, fallback: number | undefined) => {
+    if (v === undefined) return fallback;
     const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < 0) usage(`${flag} needs a number`);
+    if (!Number.isFinite(n) || n < 0) usage(`--${flag} needs a non-negative number, got "${v}"`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const v = argv[i + 1];
-    switch (a) {
-      case "--":
-        break;
-      case "--seeds":
-        args.seeds = Math.floor(num(a, v));
-        i++;
-        break;
-      case "--start":
-        args.start = Math.floor(num(a, v));
-        i++;
-        break;
-      case "--time-limit":
-        args.timeLimitS = num(a, v);
-        i++;
-        break;
-      case "--seed":
-        args.replay = Math.floor(num(a, v));
-        i++;
-        break;
-      case "--knob":
-        if (!KNOBS.includes(v as (typeof KNOBS)[number]))
-          usage(`--knob is one of ${KNOBS.join(", ")}`);
-        args.knob = v as (typeof KNOBS)[number];
-        i++;
-        break;
-      default:
-        usage(`unknown argument ${a}`);
-    }
+  const knob = values.knob;
+  if (knob !== undefined && !KNOBS.includes(knob as (typeof KNOBS)[number])) {
+    usage(`--knob is one of ${KNOBS.join(", ")}, got "${knob}"`);
   }
-  return args;
+  const replay = num("seed", values.seed, undefined);
+  return {
+    seeds: Math.floor(num("seeds", values.seeds, 100) as number),
+    start: Math.floor(num("start", values.start, 1) as number),
+    timeLimitS: num("time-limit", values["time-limit"], undefined),
+    replay: replay === undefined ? undefined : Math.floor(replay),
+    knob: knob as (typeof KNOBS)[number] | undefined,
+  };
+}
+
+/** The flags, parsed by node:util (a leading "--" from `pnpm ... soak -- ...` is skipped). */
+function parseFlags(argv: readonly string[]) {
+  return nodeParseArgs({
+    args: argv[0] === "--" ? argv.slice(1) : [...argv],
+    options: {
+      seeds: { type: "string" },
+      start: { type: "string" },
+      "time-limit": { type: "string" },
+      seed: { type: "string" },
+      knob: { type: "string" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
 }
 
 function replayCommand(seed: number, knob: string | undefined): string {
