@@ -65,8 +65,14 @@ const COMMAND_ERRORS: ReadonlySet<KvFailure> = new Set<KvErrorCode>([
 ]);
 
 const NOOP: KvCommand = { op: { type: "noop" } };
-/** Change records per changes-table entry when a snapshot's are rebuilt. */
-const CHANGES_PER_ENTRY = 4096;
+/**
+ * The most (approximate) encoded bytes of change records per changes-table entry. Entries this
+ * small fit in an LMDB leaf page. A batch's whole list as one value (16 bytes a record, so
+ * 16 KB for 1,024 puts) went to overflow pages and took 0.4-0.7 ms to write, against under
+ * 0.1 ms as 1.5 KB entries. A revision is never split (its first revision is the entry's key),
+ * so one revision that wrote more keys still gets one, larger, entry.
+ */
+const CHANGE_ENTRY_BYTES = 1536;
 
 export class KvEngine implements KvStateMachine {
   /** Mutated in place while applying (one object per batch would do, one per command is waste). */
@@ -145,8 +151,7 @@ export class KvEngine implements KvStateMachine {
     try {
       results = this.tables.write(() => {
         const out = entries.map((e) => this.applyOne(e, changes));
-        const first = changes[0];
-        if (first !== undefined) this.tables.changes.put(u64Key(first.revision), changes);
+        putChanges(this.tables, changes);
         this.tables.saveMeta(this.meta);
         return out;
       });
@@ -192,7 +197,11 @@ export class KvEngine implements KvStateMachine {
     }
 
     const s = cmd.session;
-    if (s === undefined) return { index, ...this.execute(cmd.op, index, now, changes) };
+    if (s === undefined) {
+      // Built field by field: the object spread this replaced stood out in profiles.
+      const out = this.execute(cmd.op, index, now, changes);
+      return { index, response: out.response, events: out.events, duplicate: false };
+    }
     try {
       Sessions.check(s);
     } catch (e) {
@@ -260,9 +269,13 @@ export class KvEngine implements KvStateMachine {
     const rev = this.meta.revision;
     const compacted = this.meta.compactRevision;
     switch (op.type) {
-      case "put":
+      case "put": {
         checkPut(this.ks, this.leaseTable, op);
-        return { type: "put", ...applyPut(w, op) };
+        const r = applyPut(w, op);
+        return r.prevKv === undefined
+          ? { type: "put", revision: r.revision }
+          : { type: "put", revision: r.revision, prevKv: r.prevKv };
+      }
       case "delete-range":
         checkDeleteRange(op);
         return { type: "delete-range", ...applyDeleteRange(w, op) };
@@ -484,11 +497,29 @@ function rebuildChanges(t: KvTables, snap: DecodedSnapshot): void {
     }
   }
   records.sort((a, b) => a.revision - b.revision);
+  putChanges(t, records);
+}
+
+/**
+ * Writes change records (by ascending revision) as changes-table entries of about
+ * CHANGE_ENTRY_BYTES, each keyed by its first revision and never splitting a revision.
+ */
+function putChanges(t: KvTables, records: readonly ChangeRecord[]): void {
   let i = 0;
   while (i < records.length) {
-    let j = Math.min(i + CHANGES_PER_ENTRY, records.length);
+    const first = records[i] as ChangeRecord;
+    let bytes = 0;
+    let j = i;
+    // 12 bytes cover a record's tags, lengths and a revision below 2^28.
+    while (j < records.length && bytes < CHANGE_ENTRY_BYTES) {
+      bytes += (records[j] as ChangeRecord).key.length + 12;
+      j++;
+    }
     while (j < records.length && records[j]?.revision === records[j - 1]?.revision) j++;
-    t.changes.put(u64Key((records[i] as ChangeRecord).revision), records.slice(i, j));
+    t.changes.put(
+      u64Key(first.revision),
+      i === 0 && j === records.length ? records : records.slice(i, j),
+    );
     i = j;
   }
 }

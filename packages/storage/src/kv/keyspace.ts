@@ -180,6 +180,11 @@ export class Keyspace {
     return n;
   }
 
+  /** Writes `kv` as the key's live version if the key has none; returns whether it did. */
+  insert(kv: KeyValue): boolean {
+    return this.t.kv.insert(kv.key, kv);
+  }
+
   /** Writes `kv` as the key's live version, moving `prev` (the old live version) to history. */
   put(kv: KeyValue, prev: KeyValue | undefined): void {
     if (prev !== undefined) this.t.hist.put(histKey(prev.key, prev.modRevision), prev);

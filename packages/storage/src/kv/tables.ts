@@ -7,8 +7,9 @@
 //   kv          user key -> the live version of the key (absent once deleted)
 //   hist        histKey(key, rev) -> an older version (modRevision = rev) or a tombstone at rev;
 //               together with kv it is each key's whole uncompacted history (keyspace.ts)
-//   changes     u64(first revision of an apply batch) -> the (revision, key) pairs the batch
-//               wrote: what compaction must look at, and the future watch hub's replay log
+//   changes     u64(first revision of the entry) -> (revision, key) pairs an apply batch wrote, a
+//               batch's split into entries of ~1.5 KB that never split a revision: what
+//               compaction must look at, and the future watch hub's replay log
 //   leases      u64(id) -> lease
 //   leaseKeys   u64(id) ++ key -> (index) keys attached to the lease
 //   leaseExpiry u64(expiryMs) ++ u64(id) -> (index) leases by expiry time
@@ -20,6 +21,11 @@ import type { KeyValue, KvResponse, LeaseInfo } from "./types.js";
 export interface KvTable<V> {
   get(key: Uint8Array): V | undefined;
   put(key: Uint8Array, value: V): void;
+  /**
+   * put() if `key` is absent, returning true; else changes nothing and returns false. On LMDB
+   * one B-tree descent, where get() then put() take two.
+   */
+  insert(key: Uint8Array, value: V): boolean;
   delete(key: Uint8Array): void;
   /**
    * Entries with start <= key < end (end undefined: through the last key), ascending, or

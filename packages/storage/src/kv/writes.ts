@@ -47,16 +47,30 @@ export class Writer {
 
   /** Writes a new version of `key`; returns the version it replaced. */
   put(key: Uint8Array, value: Uint8Array, lease: number): KeyValue | undefined {
-    const prev = this.ks.latest(key);
-    const kv: KeyValue = {
+    // Written as a new key first: that is one LMDB lookup, where reading the live version and
+    // then writing takes two, and most puts create keys. An existing key is left untouched by
+    // the attempt and takes the usual path.
+    let kv: KeyValue = {
       key,
-      createRevision: prev === undefined ? this.revision : prev.createRevision,
+      createRevision: this.revision,
       modRevision: this.revision,
-      version: prev === undefined ? 1 : prev.version + 1,
+      version: 1,
       value,
       lease,
     };
-    this.ks.put(kv, prev);
+    let prev: KeyValue | undefined;
+    if (!this.ks.insert(kv)) {
+      prev = this.ks.latest(key) as KeyValue;
+      kv = {
+        key,
+        createRevision: prev.createRevision,
+        modRevision: this.revision,
+        version: prev.version + 1,
+        value,
+        lease,
+      };
+      this.ks.put(kv, prev);
+    }
     const oldLease = prev === undefined ? 0 : prev.lease;
     if (oldLease !== lease) {
       if (oldLease !== 0) this.leases.detach(oldLease, key);

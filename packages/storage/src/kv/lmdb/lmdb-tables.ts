@@ -15,7 +15,7 @@ import {
   encodeSessionRecord,
 } from "../codec.js";
 import { decodeHistKey } from "../keyspace.js";
-import { decodeChanges, encodeChanges, readKeyValue, writeKeyValue } from "../record-codec.js";
+import { decodeChanges, readKeyValue, writeChanges, writeKeyValue } from "../record-codec.js";
 import {
   type ChangeRecord,
   EMPTY_META,
@@ -58,6 +58,9 @@ const keyValueEncoder = {
     readKeyValue(buf, 0, typeof size === "number" ? size : buf.length, EMPTY, copyOut),
 };
 
+/** KeyValue records and change lists are encoded into this reused buffer; putSync copies them into LMDB. */
+const scratch = new WireWriter(4096);
+
 /** Binary-valued tables: lmdb-js returns each value as a fresh Buffer for these decoders. */
 interface Codec<V> {
   encode(value: V): Uint8Array;
@@ -65,7 +68,12 @@ interface Codec<V> {
 }
 
 const changesCodec: Codec<readonly ChangeRecord[]> = {
-  encode: encodeChanges,
+  // Into the reused writer as well: a batch's list is ~15 KB, put copies it into LMDB.
+  encode: (list) => {
+    scratch.pos = 0;
+    writeChanges(scratch, list);
+    return scratch.buf.subarray(0, scratch.pos);
+  },
   decode: decodeChanges,
 };
 
@@ -80,9 +88,6 @@ const presentCodec: Codec<true> = {
   encode: () => EMPTY,
   decode: () => true,
 };
-
-/** KeyValue records are encoded into this reused buffer; putSync copies them into LMDB. */
-const scratch = new WireWriter(4096);
 
 interface TableAccess<V> {
   /** Decoded value for what db.get / getRange returned, given the table key. */
@@ -143,6 +148,17 @@ class LmdbTable<V> implements KvTable<V> {
     this.db.putSync(key, this.access.toDb(value));
   }
 
+  insert(key: Uint8Array, value: V): boolean {
+    // MDB_NOOVERWRITE: an existing key fails the condition, changing nothing. putSync returns
+    // whether the put happened (lmdb-js's README; its typings say void).
+    const put = this.db.putSync as (
+      k: Uint8Array,
+      v: Uint8Array,
+      o: typeof NO_OVERWRITE,
+    ) => unknown;
+    return put.call(this.db, key, this.access.toDb(value), NO_OVERWRITE) === true;
+  }
+
   delete(key: Uint8Array): void {
     this.db.removeSync(key);
   }
@@ -175,6 +191,7 @@ class LmdbTable<V> implements KvTable<V> {
 }
 
 const META_KEY = Uint8Array.of(0x6d); // "m"
+const NO_OVERWRITE = { noOverwrite: true } as const;
 
 export interface LmdbTablesOptions {
   /** The LMDB environment's directory path. */

@@ -26,6 +26,12 @@ class MemoryTable<V> implements KvTable<V> {
     this.map.set(key, value);
   }
 
+  insert(key: Uint8Array, value: V): boolean {
+    if (this.map.get(key) !== undefined) return false;
+    this.map.set(key, value);
+    return true;
+  }
+
   delete(key: Uint8Array): void {
     this.map.delete(key);
   }
