@@ -237,6 +237,38 @@ describe("joint consensus", () => {
     expect(ccs.map((e) => e.data.length > 0)).toEqual([true, false]);
   });
 
+  it("auto: a leave refused during a leadership transfer is retried once the transfer ends", () => {
+    // Found by the simulator (seed 24757): the leave was only attempted when an entry was
+    // applied, so with nothing else proposed the cluster stayed joint for good.
+    const c = new MemoryCluster({ voters: [1, 2, 3], seed: 66 });
+    electNode(c, 1);
+    startJoiner(c, 4, [1, 2, 3]);
+    startJoiner(c, 5, [1, 2, 3]);
+    c.node(1).raw.proposeConfChange(
+      joint(
+        [
+          { type: ConfChangeType.AddNode, nodeId: 4 },
+          { type: ConfChangeType.AddNode, nodeId: 5 },
+        ],
+        ConfChangeTransition.Auto,
+      ),
+    );
+    // A transfer to an unreachable node stays in progress and refuses proposals, the leave too.
+    c.isolate(2);
+    c.node(1).raw.transferLeader(2);
+    c.stabilize();
+    expect(c.node(1).raw.raft.leadTransferee).toBe(2);
+    expect(config(c, 1)).toMatchObject({ votersOutgoing: [1, 2, 3], autoLeave: true });
+    // The transfer is abandoned after an election timeout; the next heartbeat tick leaves.
+    for (let t = 0; t < 12; t++) {
+      c.tick(1);
+      c.stabilize();
+    }
+    expect(c.node(1).raw.raft.leadTransferee).toBe(0);
+    expect(c.node(1).raw.raft.role).toBe(StateRole.Leader);
+    expect(config(c, 1)).toMatchObject({ voters: [1, 2, 3, 4, 5], votersOutgoing: [] });
+  });
+
   it("explicit: stays joint, needs both majorities, and leaves on request", () => {
     const c = new MemoryCluster({ voters: [1, 2, 3], seed: 67 });
     electNode(c, 1);

@@ -297,6 +297,7 @@ export class Raft {
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
       this.heartbeatElapsed = 0;
       this.step(message({ type: MessageType.Beat, from: this.id }));
+      this.maybeAutoLeave();
     }
   }
 
@@ -503,19 +504,30 @@ export class Raft {
       this.logInfo("conf changes applied: campaigning for the leadership transfer");
       this.hup(CampaignType.Transfer);
     }
+    this.maybeAutoLeave();
+  }
+
+  /**
+   * A leader in a joint configuration that is to be left automatically proposes the leave once
+   * the change that entered it is applied. Called after each apply and on every heartbeat tick:
+   * a refused attempt (a transfer in progress) must be retried even if nothing else is ever
+   * applied. Idempotent: once proposed, pendingConfIndex is past the applied index.
+   */
+  private maybeAutoLeave(): void {
     if (
-      this.tracker.config.autoLeave &&
-      newApplied >= this.pendingConfIndex &&
-      this.role === StateRole.Leader
+      !this.tracker.config.autoLeave ||
+      this.log.applied < this.pendingConfIndex ||
+      this.role !== StateRole.Leader
     ) {
-      // Leave the joint configuration with an empty conf change: it can never be refused for size.
-      try {
-        this.proposeLocal([{ type: EntryType.ConfChange, data: EMPTY_BYTES }]);
-        this.logInfo(`leaving joint configuration ${describeConfig(this.tracker.config)}`);
-      } catch (e) {
-        // A transfer in progress refuses it; the next applied entry tries again.
-        this.logDebug(`not leaving joint configuration yet: ${(e as Error).message}`);
-      }
+      return;
+    }
+    // Leave the joint configuration with an empty conf change: it can never be refused for size.
+    try {
+      this.proposeLocal([{ type: EntryType.ConfChange, data: EMPTY_BYTES }]);
+      this.logInfo(`leaving joint configuration ${describeConfig(this.tracker.config)}`);
+    } catch (e) {
+      // A transfer in progress refuses it; the next apply or heartbeat tick tries again.
+      this.logDebug(`not leaving joint configuration yet: ${(e as Error).message}`);
     }
   }
 

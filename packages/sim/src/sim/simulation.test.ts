@@ -8,6 +8,10 @@ const SEEDS = [
   // Regression: found a core bug (a snapshot restored while older membership changes were
   // being applied; see core-regressions.test.ts).
   8516,
+  // Regression: a leader whose automatic leave of a joint configuration was refused (a
+  // leadership transfer was in progress) never retried it once nothing else was applied; the
+  // cluster stayed joint after healing. The leader now retries on every heartbeat tick.
+  24757,
 ];
 
 function summary(r: SeedResult): string {
