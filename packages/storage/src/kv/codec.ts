@@ -30,6 +30,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from "./types.js";
+import { KV_ERROR_CODES } from "./types.js";
 import { WireReader } from "./wire.js";
 
 /** A uint64 from the wire as a JS number; values past 2^53 - 1 are refused, not rounded. */
@@ -50,18 +51,7 @@ const SORT_ORDERS: readonly SortOrder[] = ["none", "ascend", "descend"];
 const SORT_TARGETS: readonly SortTarget[] = ["key", "version", "create", "mod", "value"];
 const COMPARE_RESULTS: readonly CompareResult[] = ["=", ">", "<", "!="];
 const COMPARE_TARGETS: readonly CompareTarget[] = ["version", "create", "mod", "value", "lease"];
-const ERROR_CODES: readonly (KvErrorCode | undefined)[] = [
-  undefined,
-  "compacted",
-  "future-revision",
-  "key-not-found",
-  "lease-not-found",
-  "lease-exists",
-  "lease-expired",
-  "duplicate-key",
-  "invalid-argument",
-  "session-answer-discarded",
-];
+const ERROR_CODES: readonly (KvErrorCode | undefined)[] = [undefined, ...KV_ERROR_CODES];
 
 function enumValue<T>(table: readonly T[], v: number, what: string): T {
   const out = table[v];

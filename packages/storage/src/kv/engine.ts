@@ -42,6 +42,7 @@ import type {
   RangeRequest,
   RangeResponse,
 } from "./types.js";
+import { KV_ERROR_CODES } from "./types.js";
 import { applyDeleteRange, applyPut, checkDeleteRange, checkPut, Writer } from "./writes.js";
 
 /** Settings that change what commands do: every replica must use the same. */
@@ -52,17 +53,8 @@ export interface KvStateMachineOptions {
   readonly maxSessionAnswers?: number;
 }
 
-const COMMAND_ERRORS: ReadonlySet<KvFailure> = new Set<KvErrorCode>([
-  "compacted",
-  "future-revision",
-  "key-not-found",
-  "lease-not-found",
-  "lease-exists",
-  "lease-expired",
-  "duplicate-key",
-  "invalid-argument",
-  "session-answer-discarded",
-]);
+/** Errors that are answers to a command (the rest are thrown). */
+const COMMAND_ERRORS: ReadonlySet<KvFailure> = new Set<KvFailure>(KV_ERROR_CODES);
 
 const NOOP: KvCommand = { op: { type: "noop" } };
 /**

@@ -164,16 +164,23 @@ export interface KvCommand {
   readonly session?: ClientSession;
 }
 
-export type KvErrorCode =
-  | "compacted"
-  | "future-revision"
-  | "key-not-found"
-  | "lease-not-found"
-  | "lease-exists"
-  | "lease-expired"
-  | "duplicate-key"
-  | "invalid-argument"
-  | "session-answer-discarded";
+/**
+ * The errors a command can answer with (every replica computes the same one). The order is the
+ * wire order: the protobuf enum value of each code is its position here plus one (0 = none).
+ */
+export const KV_ERROR_CODES = [
+  "compacted",
+  "future-revision",
+  "key-not-found",
+  "lease-not-found",
+  "lease-exists",
+  "lease-expired",
+  "duplicate-key",
+  "invalid-argument",
+  "session-answer-discarded",
+] as const;
+
+export type KvErrorCode = (typeof KV_ERROR_CODES)[number];
 
 /** The answer to a command. Errors are answers too: every replica computes the same one. */
 export type KvResponse =
