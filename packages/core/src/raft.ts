@@ -27,6 +27,7 @@ import {
   type Entry,
   EntryType,
   type HardState,
+  isVoteResponse,
   type Message,
   MessageType,
   message,
@@ -845,9 +846,9 @@ export class Raft {
       // lease) learns our term from this and steps down.
       this.send(message({ type: MessageType.AppResp, to: m.from }));
     } else if (m.type === MessageType.PreVote) {
-      this.send(
-        message({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true }),
-      );
+      this.send(this.voteRejection(m));
+    } else if (isVoteResponse(m.type) && m.reject) {
+      this.learnCommitFromRejection(m);
     }
     // Anything else from an old term is ignored.
   }
@@ -865,10 +866,40 @@ export class Raft {
         this.vote = m.from;
       }
     } else {
-      this.send(
-        message({ type: voteResponseType(m.type), to: m.from, term: this.term, reject: true }),
-      );
+      this.send(this.voteRejection(m));
     }
+  }
+
+  /**
+   * A vote rejection carries our commit index and the term of the entry there (in `index` and
+   * `logTerm`). Found by the simulator (seeds 30645, 32779): a voter removed by a conf change
+   * knows the change committed and never campaigns again, while the remaining voter neither
+   * knows it (so it still needs the removed node's vote) nor can get that vote (the removed node
+   * holds a longer log the candidate lost in a crash). With the hint the candidate learns the
+   * commit, applies the removal and wins alone.
+   */
+  private voteRejection(m: Message): Message {
+    const committed = this.log.committed;
+    return message({
+      type: voteResponseType(m.type),
+      to: m.from,
+      term: this.term,
+      reject: true,
+      index: committed,
+      logTerm: this.log.maybeTerm(committed) ?? 0,
+    });
+  }
+
+  /**
+   * Adopts a commit index from a vote rejection's hint when our log holds the same entry there.
+   * Safe at any term: by Log Matching, an equal (index, term) means our log equals the sender's
+   * up to that index, and an entry committed anywhere is committed everywhere it exists.
+   */
+  private learnCommitFromRejection(m: Message): void {
+    if (this.role === StateRole.Leader || m.logTerm === 0) return;
+    if (m.index <= this.log.committed || !this.log.matchTerm(m.index, m.logTerm)) return;
+    this.logInfo(`learned commit ${m.index} from ${MessageType[m.type]} of ${m.from}`);
+    this.log.commitTo(m.index);
   }
 
   private hup(t: CampaignType): void {
@@ -1078,6 +1109,7 @@ export class Raft {
         this.handleSnapshot(m);
         return;
       case myVoteResp: {
+        if (m.reject) this.learnCommitFromRejection(m);
         const res = this.poll(m.from, m.type, !m.reject);
         if (res === VoteResult.Won) {
           if (this.role === StateRole.PreCandidate) this.campaign(CampaignType.Election);

@@ -16,6 +16,7 @@ import {
   hardStateEqual,
   isLocalMessage,
   isResponseMessage,
+  isVoteResponse,
   type Message,
   MessageType,
   message,
@@ -91,10 +92,6 @@ function mayGoBeforePersist(m: Message): boolean {
     default:
       return false;
   }
-}
-
-function isVoteResponse(t: MessageType): boolean {
-  return t === MessageType.VoteResp || t === MessageType.PreVoteResp;
 }
 
 /** What a Ready handed out, so advance() knows what became durable and applied. */

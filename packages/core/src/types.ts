@@ -158,6 +158,10 @@ export function isResponseMessage(type: MessageType): boolean {
   );
 }
 
+export function isVoteResponse(t: MessageType): boolean {
+  return t === MessageType.VoteResp || t === MessageType.PreVoteResp;
+}
+
 export function voteResponseType(type: MessageType): MessageType {
   return type === MessageType.PreVote ? MessageType.PreVoteResp : MessageType.VoteResp;
 }

@@ -12,6 +12,11 @@ const SEEDS = [
   // leadership transfer was in progress) never retried it once nothing else was applied; the
   // cluster stayed joint after healing. The leader now retries on every heartbeat tick.
   24757,
+  // Regression: a voter removed by a conf change knew it committed and stopped campaigning, while
+  // the last voter did not know it and could not win the removed node's vote (its log was behind
+  // after a crash); no leader after healing. Vote rejections now carry a commit hint.
+  30645,
+  32779,
 ];
 
 function summary(r: SeedResult): string {
