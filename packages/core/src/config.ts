@@ -55,6 +55,13 @@ export interface RaftConfig {
   readonly preVote?: boolean;
   readonly readOnlyOption?: ReadOnlyOption;
   /**
+   * Lets a runtime ask for a lease read per request (`readIndex(ctx, { lease: true })`) while
+   * other requests keep ReadIndex. Requires checkQuorum. As with ReadOnlyOption.LeaseBased, a
+   * node that just started then refuses votes for an election timeout (it may have acknowledged
+   * a leader whose lease still runs). Default false: a lease request is served by ReadIndex.
+   */
+  readonly leaseReads?: boolean;
+  /**
    * Ticks subtracted from the lease to absorb clock drift between nodes. Default
    * max(1, electionTick / 5). Only used with ReadOnlyOption.LeaseBased.
    */
@@ -107,6 +114,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     checkQuorum: true,
     preVote: true,
     readOnlyOption: ReadOnlyOption.Safe,
+    leaseReads: false,
     leaseSafetyMarginTicks: Math.max(1, Math.floor(c.electionTick / 5)),
     disableProposalForwarding: false,
     stepDownOnRemoval: true,
@@ -124,6 +132,9 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     fail(
       "readOnlyOption lease-based requires checkQuorum (a lease is only safe if leaders step down)",
     );
+  }
+  if (r.leaseReads && !r.checkQuorum) {
+    fail("leaseReads requires checkQuorum (a lease is only safe if leaders step down)");
   }
   if (r.leaseSafetyMarginTicks < 0 || r.leaseSafetyMarginTicks >= r.electionTick) {
     fail(`leaseSafetyMarginTicks must be in [0, electionTick), got ${r.leaseSafetyMarginTicks}`);

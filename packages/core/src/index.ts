@@ -16,6 +16,7 @@ export {
 } from "./config.js";
 export { isRaftError, RaftError, type RaftErrorCode } from "./errors.js";
 export { type InitialState, type LogStorage, MemoryStorage } from "./log/storage.js";
+export { type PersistStep, persistSteps } from "./persist-order.js";
 export { quorumSize } from "./quorum/majority.js";
 export type { ProposeResult } from "./raft.js";
 export { type ProgressStatus, RawNode, type Ready, type Status } from "./raw-node.js";

@@ -350,3 +350,18 @@ describe("removing the leader", () => {
     expect(isRaftError(err, "proposal-dropped")).toBe(true);
   });
 });
+
+describe("removed during a campaign", () => {
+  it("a candidate removed by a change it applies gives the campaign up (simulator seed 55148)", () => {
+    const n = newNode(1, { voters: [1, 2, 3, 4, 5] });
+    n.raw.campaign();
+    const votes = ofType(drainAll(n), MessageType.Vote);
+    expect(votes).toHaveLength(4);
+    expect(n.raw.raft.role).toBe(StateRole.Candidate);
+    // A committed change that removes this node is applied while the votes are in flight.
+    n.raw.applyConfChange(confChange.removeNode(1));
+    // Three of the four remaining voters grant: a majority of the new configuration.
+    replyFrom(n, votes, [2, 3, 4]);
+    expect(n.raw.raft.role).toBe(StateRole.Follower);
+  });
+});

@@ -204,3 +204,85 @@ describe("lease reads", () => {
     expect(ofType(msgs, MessageType.Heartbeat)).toHaveLength(2);
   });
 });
+
+describe("per-request lease reads (leaseReads)", () => {
+  const PER_REQUEST = { checkQuorum: true, leaseReads: true } as const;
+
+  /** A leader whose followers just acknowledged a heartbeat, so its lease holds. */
+  function leaderWithLease(spec: Parameters<typeof newLeader>[1]) {
+    const n = newLeader(1, spec);
+    n.raw.tick();
+    replyFrom(n, drainAll(n));
+    drainAll(n);
+    return n;
+  }
+
+  it("need check-quorum: the configuration is refused otherwise", () => {
+    let err: unknown;
+    try {
+      newNode(1, { checkQuorum: false, leaseReads: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(isRaftError(err, "invalid-config")).toBe(true);
+  });
+
+  it("a lease request is answered at once while an ordinary one still takes a round", () => {
+    const n = leaderWithLease(PER_REQUEST);
+    n.raw.readIndex(ascii("lease"), { lease: true });
+    const leased = collect(n);
+    expect(reads(leased.readStates)).toEqual([["lease", 1]]);
+    expect(ofType(leased.msgs, MessageType.Heartbeat)).toEqual([]);
+
+    n.raw.readIndex(ascii("safe"));
+    const safe = collect(n);
+    expect(safe.readStates).toEqual([]);
+    expect(ofType(safe.msgs, MessageType.Heartbeat).map((m) => fromAscii(m.context))).toEqual([
+      "safe",
+      "safe",
+    ]);
+  });
+
+  it("without leaseReads a lease request falls back to ReadIndex", () => {
+    const n = leaderWithLease({ checkQuorum: true });
+    n.raw.readIndex(ascii("asked"), { lease: true });
+    const r = collect(n);
+    expect(r.readStates).toEqual([]);
+    expect(ofType(r.msgs, MessageType.Heartbeat)).toHaveLength(2);
+  });
+
+  it("an expired lease falls back to a heartbeat round", () => {
+    const n = leaderWithLease(PER_REQUEST);
+    // electionTick 10 minus the default margin of 2: the lease ends 8 ticks after the acks.
+    for (let t = 0; t < 8; t++) n.raw.tick();
+    collect(n);
+    n.raw.readIndex(ascii("late"), { lease: true });
+    const r = collect(n);
+    expect(r.readStates).toEqual([]);
+    expect(ofType(r.msgs, MessageType.Heartbeat).map((m) => fromAscii(m.context))).toEqual([
+      "late",
+      "late",
+    ]);
+  });
+
+  it("a node that just started refuses votes for an election timeout", () => {
+    const vote = message({
+      type: MessageType.Vote,
+      from: 2,
+      to: 1,
+      term: 5,
+      index: 10,
+      logTerm: 4,
+    });
+    const withLease = newNode(1, PER_REQUEST);
+    withLease.raw.step(vote);
+    expect(withLease.raw.raft.term).toBe(0);
+    expect(ofType(drainAll(withLease), MessageType.VoteResp)).toEqual([]);
+
+    const without = newNode(1, { checkQuorum: true });
+    without.raw.step(vote);
+    expect(without.raw.raft.term).toBe(5);
+    const resp = ofType(drainAll(without), MessageType.VoteResp);
+    expect(resp.map((m) => m.reject)).toEqual([false]);
+  });
+});

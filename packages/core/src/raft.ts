@@ -310,9 +310,7 @@ export class Raft {
   private inLease(): boolean {
     if (!this.cfg.checkQuorum) return false;
     if (this.lead !== NONE && this.electionElapsed < this.cfg.electionTick) return true;
-    return (
-      this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased && this.now < this.cfg.electionTick
-    );
+    return this.leaseReadsEnabled() && this.now < this.cfg.electionTick;
   }
 
   // ---------------------------------------------------------------- sending
@@ -664,6 +662,17 @@ export class Raft {
       if (this.cfg.stepDownOnRemoval) this.stepDownAfterRemoval();
       return cs;
     }
+    if (
+      (!self || this.isLearner) &&
+      (this.role === StateRole.Candidate || this.role === StateRole.PreCandidate)
+    ) {
+      // Removed (or demoted) mid-campaign: the votes still arriving would be tallied against a
+      // configuration we are not in, and could make us a leader that refuses every proposal
+      // (found by the simulator, seed 55148). Give the campaign up.
+      this.logInfo("removed from the configuration during a campaign; giving it up");
+      this.becomeFollower(this.term, NONE);
+      return cs;
+    }
     if (this.role !== StateRole.Leader || cs.voters.length === 0) return cs;
     if (this.maybeCommit()) {
       this.onCommitAdvanced();
@@ -752,7 +761,10 @@ export class Raft {
       this.respondToRead(req, committed);
       return;
     }
-    if (this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased && this.leaseValid()) {
+    const lease =
+      this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased ||
+      (req.lease === true && this.cfg.leaseReads);
+    if (lease && this.leaseValid()) {
       this.respondToRead(req, committed);
       return;
     }
@@ -769,6 +781,11 @@ export class Raft {
         message({ type: MessageType.ReadIndexResp, to: req.from, index, context: req.context }),
       );
     }
+  }
+
+  /** Whether any read may be served from a lease (all of them, or those that ask). */
+  private leaseReadsEnabled(): boolean {
+    return this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased || this.cfg.leaseReads;
   }
 
   /**

@@ -184,9 +184,16 @@ export class RawNode {
    * Asks for a linearizable read point. The answer arrives as a ReadState with the same context
    * in a later Ready: serve the read once the state machine has applied up to its index.
    * Contexts must be unique (never reuse one across retries).
+   *
+   * With `lease: true` (and RaftConfig.leaseReads) a leader whose lease holds answers at once,
+   * without a heartbeat round; otherwise, and on followers, this is an ordinary ReadIndex.
    */
-  readIndex(context: Uint8Array): void {
-    this.raft.readIndex({ from: this.raft.id, context });
+  readIndex(context: Uint8Array, opts: { readonly lease?: boolean } = {}): void {
+    this.raft.readIndex({
+      from: this.raft.id,
+      context,
+      ...(opts.lease ? { lease: true } : {}),
+    });
   }
 
   /** Asks the leader to hand leadership to `transferee`. */

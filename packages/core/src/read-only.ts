@@ -8,6 +8,8 @@ export interface ReadRequest {
   /** The node that asked (this node for local reads, else the follower that forwarded it). */
   readonly from: NodeId;
   readonly context: Uint8Array;
+  /** Serve from the leader's lease if it holds (needs RaftConfig.leaseReads); else ReadIndex. */
+  readonly lease?: boolean;
 }
 
 export interface ReadIndexStatus {

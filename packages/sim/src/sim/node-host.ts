@@ -12,6 +12,7 @@ import {
   isRaftError,
   type Message,
   MessageType,
+  persistSteps,
   type RaftErrorCode,
   RawNode,
   ReadOnlyOption,
@@ -412,8 +413,13 @@ export class SimNode implements Observed {
       this.confState = s.metadata.confState;
       this.serveReads();
     }
-    for (const e of rd.entries) this.disk.write({ kind: "entry", entry: e });
-    if (hs) this.disk.write({ kind: "hardState", hs });
+    // In the order persistSteps gives (a commit covering the previous membership change before
+    // the next change). The simulated disk keeps a prefix of pending writes, so ordered writes
+    // model what a real runtime gets with one fsync per step.
+    for (const step of persistSteps(rd.entries, hs)) {
+      for (const e of step.entries) this.disk.write({ kind: "entry", entry: e });
+      if (step.hardState) this.disk.write({ kind: "hardState", hs: step.hardState });
+    }
     this.awaitingFsync = true;
     if (!rd.mustSync) {
       this.awaitingFsync = false;

@@ -17,6 +17,15 @@ const SEEDS = [
   // after a crash); no leader after healing. Vote rejections now carry a commit hint.
   30645,
   32779,
+  // Regression: two leaders in one term. A torn write kept a follower's entries holding two
+  // membership changes but lost the hard state whose commit covered the first; after a restart
+  // it used a configuration two changes old. Entries and hard state now persist in steps.
+  68360,
+  // Regression: a candidate removed by a change it applied mid-campaign still won (a majority of
+  // the new configuration granted) and led a configuration it was not in, refusing every
+  // proposal. It now gives the campaign up.
+  55148,
+  67925,
 ];
 
 function summary(r: SeedResult): string {

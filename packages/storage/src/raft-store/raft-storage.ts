@@ -8,6 +8,7 @@ import {
   type HardState,
   type InitialState,
   type LogStorage,
+  persistSteps,
   type Snapshot,
   type SnapshotMetadata,
 } from "@d-engine/core";
@@ -103,16 +104,24 @@ export class RaftStorage implements LogStorage {
 
   /**
    * Persists a Ready's snapshot, entries and hard state. The snapshot goes first (the log is then
-   * reset to it). Entries and hard state are written concurrently, except when the hard state
+   * reset to it). Then, step by step (persistSteps: one step unless the entries hold membership
+   * changes), entries and hard state are written concurrently, except when the hard state
    * commits entries not yet durable: then the entries go first, so that a crash never leaves a
    * commit index past the end of the log.
    */
   async persist(req: PersistRequest): Promise<void> {
     if (req.snapshot) await this.installSnapshot(req.snapshot.metadata, req.snapshot.data);
+    // Usually one step; with membership changes among the entries, the commit covering the
+    // previous change is made durable before the next change is (see the core's persistSteps).
+    for (const step of persistSteps(req.entries, req.hardState)) {
+      await this.persistStep(step.entries, step.hardState);
+    }
+  }
+
+  private async persistStep(entries: readonly Entry[], hs: HardState | undefined): Promise<void> {
     const { log, hardState } = this.stores;
-    const last = req.entries.length > 0 ? (req.entries.at(-1) as Entry).index : undefined;
-    const appended = req.entries.length > 0 ? log.append(req.entries) : undefined;
-    const hs = req.hardState;
+    const last = entries.length > 0 ? (entries.at(-1) as Entry).index : undefined;
+    const appended = entries.length > 0 ? log.append(entries) : undefined;
     if (hs && appended && hs.commit > this.durableLast) {
       await appended;
       await hardState.save(hs);
