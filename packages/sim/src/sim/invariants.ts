@@ -248,6 +248,26 @@ export class InvariantChecker {
     o.dVote = hs.vote;
     o.dCommit = commit;
     o.dApplied = applied;
+    this.checkPendingMembership(id, image, commit);
+  }
+
+  /**
+   * At most one membership change in a durable log past its durable commit index: a node
+   * restarted with two would use a configuration two changes old, whose quorums may be disjoint
+   * from the current one's (see the core's persist-order.ts). Checked at every fsync and after
+   * every crash, so it points at the cause long before two leaders share a term.
+   */
+  private checkPendingMembership(id: NodeId, image: LogImage, commit: number): void {
+    let pending = 0;
+    for (const e of image.ents) {
+      if (e.index > commit && e.type === EntryType.ConfChange) pending++;
+    }
+    if (pending > 1) {
+      this.fail(
+        "membership",
+        `node ${id}: its durable log holds ${pending} membership changes past its durable commit ${commit}`,
+      );
+    }
   }
 
   // ---------------------------------------------------------------- messages
