@@ -34,10 +34,11 @@ describe("the simulator has teeth", () => {
   it("without the vote-durability check, the same bug shows as two leaders in one term", () => {
     const found = hunt(() => ({
       knobs: knob("sendVotesBeforePersist"),
-      ignore: ["vote-durability"],
+      ignore: ["vote-durability", "membership"],
     }));
     expect(found?.kind).toMatch(/election-safety|log-matching/);
-  });
+    // Seed 28 is the first to show it: some seconds of simulation on a busy 2-core machine.
+  }, 60_000);
 
   it("catches a ReadIndex served before the leader's own-term commit", () => {
     const found = hunt(() => ({ knobs: knob("serveReadIndexBeforeOwnTermCommit") }));
