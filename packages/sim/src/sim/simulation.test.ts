@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runSeed, type SeedResult } from "./simulation.js";
+import { HEAL_CATCH_UP_CAP, runSeed, type SeedResult } from "./simulation.js";
 
 // A fixed set of seeds that must stay clean: every invariant after every step, heal within the
 // bound, every acknowledged write present, and a linearizable client history.
@@ -26,6 +26,9 @@ const SEEDS = [
   // proposal. It now gives the campaign up.
   55148,
   67925,
+  // A learner 600 entries behind, one entry per append and one append in flight: catching up
+  // takes longer than the heal bound; the bound now stretches while members make progress.
+  101578,
 ];
 
 function summary(r: SeedResult): string {
@@ -42,7 +45,7 @@ describe("simulator seeds", () => {
     const r = runSeed(seed);
     results.push(r);
     expect(r.violations, summary(r)).toEqual([]);
-    expect(r.healTicks, summary(r)).toBeLessThanOrEqual(r.plan.healTicks);
+    expect(r.healTicks, summary(r)).toBeLessThanOrEqual(HEAL_CATCH_UP_CAP * r.plan.healTicks);
     expect(r.linearizability?.ok, summary(r)).toBe(true);
   });
 

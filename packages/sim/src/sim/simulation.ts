@@ -26,6 +26,9 @@ import { SimRng } from "./rng.js";
 import { describePlan, planFromSeed, type SeedPlan } from "./seed-plan.js";
 import { Trace, TraceKind } from "./trace.js";
 
+/** How far catching up may stretch the heal bound (see heal()). */
+export const HEAL_CATCH_UP_CAP = 10;
+
 export interface SimOptions {
   /** Deliberate core bugs to switch on (tests of the simulator itself). */
   readonly knobs?: UnsafeTestingKnobs;
@@ -300,7 +303,11 @@ export class Simulation {
     };
   }
 
-  /** Ends every fault and waits (bounded) for the cluster to converge. Returns the ticks taken. */
+  /**
+   * Ends every fault and waits (bounded) for the cluster to converge: within healTicks, or, while
+   * members are still catching up, healTicks after the last progress (at most
+   * HEAL_CATCH_UP_CAP x healTicks in all). Returns the ticks taken.
+   */
   private heal(): number | undefined {
     const p = this.plan;
     const start = this.queue.now;
@@ -314,14 +321,27 @@ export class Simulation {
     }
     for (const c of this.clients) c.draining = true;
     let converged = false;
+    // A member far behind catches up at the pace flow control allows (with one entry per
+    // append and one append in flight, hundreds of entries take longer than the bound): the
+    // deadline moves while the members' applied indexes keep growing, up to a hard cap.
+    let deadline = start + p.healTicks * p.tickUs;
+    const cap = start + HEAL_CATCH_UP_CAP * p.healTicks * p.tickUs;
+    let progress = this.appliedSum();
     const check = () => {
       if (this.checker.failed) return;
-      if (this.converged()) converged = true;
-      else this.queue.after(p.tickUs, check);
+      if (this.converged()) {
+        converged = true;
+        return;
+      }
+      const now = this.appliedSum();
+      if (now > progress) {
+        progress = now;
+        deadline = Math.min(cap, Math.max(deadline, this.queue.now + p.healTicks * p.tickUs));
+      }
+      this.queue.after(p.tickUs, check);
     };
     // Off the tick grid, so checks do not always land between a tick and its Ready.
     this.queue.after(p.tickUs + 1357, check);
-    const deadline = start + p.healTicks * p.tickUs;
     this.runUntil(() => converged || this.queue.now > deadline);
     if (this.checker.failed) return undefined;
     if (!converged) {
@@ -332,6 +352,13 @@ export class Simulation {
       return undefined;
     }
     return Math.ceil((this.queue.now - start) / p.tickUs);
+  }
+
+  /** The applied indexes of the running nodes, summed: grows while anyone catches up. */
+  private appliedSum(): number {
+    let sum = 0;
+    for (const n of this.nodes.values()) if (n.isUp) sum += n.raw.raft.log.applied;
+    return sum;
   }
 
   /** One leader, every member caught up with identical logs and state machines, clients idle. */
