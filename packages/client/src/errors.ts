@@ -1,8 +1,9 @@
 // The errors every d-engine call can fail with, as classes an application can catch by type.
 // Each says whether the outcome is unknown: a write that failed with outcomeUnknown may or may
 // not have been applied (retrying it with the same session applies it at most once). Servers
-// send them as a Connect error with an ErrorDetail (see wire-errors.ts); the embedded client
+// send them as a Connect error with an ErrorDetail (see wire/errors.ts); the embedded client
 // throws the same classes.
+import type { WriteSession } from "./types.js";
 
 export type ErrorCode =
   | "not-leader"
@@ -21,6 +22,11 @@ export class DEngineError extends Error {
   readonly code: ErrorCode;
   /** True when a write may or may not have been applied. */
   readonly outcomeUnknown: boolean;
+  /**
+   * For a write whose outcome is unknown: the session it was sent with. Retrying the write with
+   * `{ session }` applies it at most once (the state machine answers a duplicate from memory).
+   */
+  session?: WriteSession;
 
   constructor(
     code: ErrorCode,

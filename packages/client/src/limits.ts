@@ -1,7 +1,9 @@
 // Request limits, in one place: the client checks them before sending and the server checks them
 // on receipt, with the same functions, so both reject the same requests with the same message
 // (the limit's name, its value and the size that broke it).
+import { toBytes } from "./bytes.js";
 import { LimitExceededError } from "./errors.js";
+import type { Bytes, Txn } from "./types.js";
 
 export interface Limits {
   /** Largest key in bytes. */
@@ -36,4 +38,68 @@ export function checkKeyValue(limits: Limits, key: Uint8Array, value?: Uint8Arra
   checkLimit(limits, "maxKeyBytes", key.length);
   if (value) checkLimit(limits, "maxValueBytes", value.length);
   checkLimit(limits, "maxRequestBytes", key.length + (value?.length ?? 0));
+}
+
+/** Checks a key (or the first key of a range) and its range end. */
+export function checkKeyRange(limits: Limits, key: Uint8Array, rangeEnd?: Uint8Array): void {
+  checkLimit(limits, "maxKeyBytes", key.length);
+  if (rangeEnd) checkLimit(limits, "maxKeyBytes", rangeEnd.length);
+  checkLimit(limits, "maxRequestBytes", key.length + (rangeEnd?.length ?? 0));
+}
+
+/** Checks a getMany: the number of keys, each key, and their sum. */
+export function checkGetMany(limits: Limits, keys: readonly Uint8Array[]): void {
+  checkLimit(limits, "maxGetManyKeys", keys.length);
+  let total = 0;
+  for (const k of keys) {
+    checkLimit(limits, "maxKeyBytes", k.length);
+    total += k.length;
+  }
+  checkLimit(limits, "maxRequestBytes", total);
+}
+
+/** Checks a compare-and-swap: the key, the expected and new values, and their sum. */
+export function checkCompareAndSwap(
+  limits: Limits,
+  key: Uint8Array,
+  expected: Uint8Array | undefined,
+  value: Uint8Array,
+): void {
+  checkLimit(limits, "maxKeyBytes", key.length);
+  if (expected) checkLimit(limits, "maxValueBytes", expected.length);
+  checkLimit(limits, "maxValueBytes", value.length);
+  checkLimit(limits, "maxRequestBytes", key.length + (expected?.length ?? 0) + value.length);
+}
+
+/**
+ * Checks a transaction: the number of compares and operations, every key and value, and the
+ * bytes of all of them together.
+ */
+export function checkTxn(limits: Limits, txn: Txn): void {
+  const failure = txn.failure ?? [];
+  checkLimit(limits, "maxTxnOps", txn.compare.length + txn.success.length + failure.length);
+  let total = 0;
+  const key = (b: Bytes | undefined): void => {
+    if (b === undefined) return;
+    const n = toBytes(b).length;
+    checkLimit(limits, "maxKeyBytes", n);
+    total += n;
+  };
+  const value = (b: Bytes | undefined): void => {
+    if (b === undefined) return;
+    const n = toBytes(b).length;
+    checkLimit(limits, "maxValueBytes", n);
+    total += n;
+  };
+  for (const c of txn.compare) {
+    key(c.key);
+    key(c.rangeEnd);
+    value(c.value);
+  }
+  for (const op of [...txn.success, ...failure]) {
+    key(op.key);
+    if (op.type === "put") value(op.value);
+    else key(op.rangeEnd);
+  }
+  checkLimit(limits, "maxRequestBytes", total);
 }

@@ -13,11 +13,31 @@ export type Bytes = string | Uint8Array;
  */
 export type Consistency = "linearizable" | "lease" | "eventual";
 
+/**
+ * The exactly-once identity of a write: the state machine remembers the answer per
+ * (clientId, sequence) and answers a retry with it instead of applying the write again.
+ */
+export interface WriteSession {
+  /** The client's id (random, chosen by the client). */
+  readonly clientId: string;
+  /** The write's sequence number (positive, increasing per client; a retry reuses it). */
+  readonly sequence: number;
+  /** The client's lowest sequence still awaiting an answer (answers below it may be forgotten). */
+  readonly firstIncomplete: number;
+}
+
 export interface CallOptions {
   /** Cancels the call. A cancelled write's outcome is unknown. */
   readonly signal?: AbortSignal;
   /** Deadline for the whole call, retries included (default: the client's). */
   readonly timeoutMs?: number;
+  /**
+   * Writes only: the session to write with. The network client assigns one per write and reuses
+   * it on its own retries; pass `error.session` of a write that failed with outcomeUnknown to
+   * retry it so that it applies at most once. The server passes the caller's session to the
+   * engine this way. Ignored by reads.
+   */
+  readonly session?: WriteSession;
 }
 
 export interface ReadOptions extends CallOptions {

@@ -1,0 +1,56 @@
+// What a server runs with when nothing else is said: one durable node, id 1, on 127.0.0.1:9081
+// with data under ./data. Every default is valid on its own; the README's reference lists them.
+// Where the engine has a default of its own, this is the same value (the server passes every
+// setting explicitly, so the server's defaults are the ones that apply).
+import { DEFAULT_LIMITS } from "@d-engine/client";
+import type { ParsedConfig } from "./schema.js";
+
+export const DEFAULT_PORT = 9081;
+
+export const DEFAULTS: ParsedConfig = {
+  node: {
+    id: 1,
+    clusterId: "d-engine",
+    listen: `127.0.0.1:${DEFAULT_PORT}`,
+    dataDir: "./data",
+  },
+  cluster: {
+    join: false,
+  },
+  raft: {
+    // 100 ms ticks, a 1-2 s randomized election timeout and 100 ms heartbeats: etcd's defaults.
+    tickMs: 100,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: true,
+    checkQuorum: true,
+  },
+  reads: {
+    defaultConsistency: "linearizable",
+    allowOverride: true,
+  },
+  snapshots: {
+    policy: "log-size",
+    maxLogEntries: 10_000,
+    cooldownMs: 30_000,
+    keepEntries: 1_000,
+  },
+  compaction: {
+    enabled: true,
+    keepRevisions: 10_000,
+    retentionMs: 0,
+  },
+  learners: {
+    autoPromote: true,
+    maxLagEntries: 100,
+  },
+  limits: { ...DEFAULT_LIMITS },
+  backpressure: {
+    maxPendingWrites: 10_000,
+    maxPendingReads: 10_000,
+    retryAfterMs: 100,
+  },
+  log: {
+    level: "info",
+  },
+};

@@ -1,0 +1,96 @@
+// The shape of a d-engine server configuration, validated with zod after all sources are merged
+// (see load.ts). Objects are strict so a misspelt setting in a config file is an error, not a
+// silently ignored line. Relations between settings are checked in checks.ts.
+import { z } from "zod";
+import { parseHostPort } from "./address.js";
+
+export const ADDRESS_RULE = "must be host:port with a port from 1 to 65535";
+
+const address = z.string().refine((s) => parseHostPort(s) !== undefined, ADDRESS_RULE);
+const count = (min: number) => z.int().min(min);
+
+export const READ_CONSISTENCIES = ["linearizable", "lease", "eventual"] as const;
+export const SNAPSHOT_POLICIES = ["log-size", "disabled"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export const memberSchema = z.strictObject({
+  id: count(1),
+  address,
+});
+
+export const configSchema = z.strictObject({
+  node: z.strictObject({
+    id: count(1),
+    clusterId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, '.', '_' or '-'"),
+    listen: address,
+    /** Where peers and clients reach this node; absent: the listen address. */
+    advertise: address.optional(),
+    dataDir: z.string().min(1),
+  }),
+  cluster: z.strictObject({
+    /** Absent (and not joining): a single-node cluster of this node. */
+    initial: z.array(memberSchema).min(1).optional(),
+    join: z.boolean(),
+  }),
+  raft: z.strictObject({
+    tickMs: count(1).max(60_000),
+    electionTicks: count(2),
+    heartbeatTicks: count(1),
+    preVote: z.boolean(),
+    checkQuorum: z.boolean(),
+  }),
+  reads: z.strictObject({
+    defaultConsistency: z.enum(READ_CONSISTENCIES),
+    allowOverride: z.boolean(),
+  }),
+  snapshots: z.strictObject({
+    policy: z.enum(SNAPSHOT_POLICIES),
+    maxLogEntries: count(1),
+    cooldownMs: count(0),
+    keepEntries: count(0),
+  }),
+  compaction: z.strictObject({
+    enabled: z.boolean(),
+    keepRevisions: count(0),
+    retentionMs: count(0),
+  }),
+  learners: z.strictObject({
+    autoPromote: z.boolean(),
+    maxLagEntries: count(0),
+  }),
+  limits: z.strictObject({
+    maxKeyBytes: count(1),
+    maxValueBytes: count(1),
+    maxRequestBytes: count(1),
+    maxTxnOps: count(1),
+    maxGetManyKeys: count(1),
+  }),
+  backpressure: z.strictObject({
+    maxPendingWrites: count(1),
+    maxPendingReads: count(1),
+    retryAfterMs: count(1),
+  }),
+  log: z.strictObject({
+    level: z.enum(LOG_LEVELS),
+  }),
+});
+
+/** The configuration as validated, before defaults that depend on other settings are filled. */
+export type ParsedConfig = z.infer<typeof configSchema>;
+
+export interface Member {
+  readonly id: number;
+  readonly address: string;
+}
+
+/** The configuration a server runs with: validated, derived defaults filled, paths absolute. */
+export interface ServerConfig extends Omit<ParsedConfig, "node" | "cluster"> {
+  readonly node: Omit<ParsedConfig["node"], "advertise"> & { readonly advertise: string };
+  readonly cluster: {
+    /** The initial voters; for a joining node, whatever was given (possibly none). */
+    readonly initial: readonly Member[];
+    readonly join: boolean;
+  };
+}

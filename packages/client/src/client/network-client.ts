@@ -1,0 +1,651 @@
+// The network client: DEngineClient over Connect-RPC, independent of how HTTP is spoken (the Node
+// and browser entries supply the Transport). It finds the leader, sends writes and
+// linearizable/lease reads there, follows "not leader" redirects, retries what is safe to retry
+// within the call's deadline, and gives every write a session so that a retried write applies
+// once.
+import {
+  type Client,
+  type CallOptions as ConnectCallOptions,
+  createClient as createConnectClient,
+  type Transport,
+} from "@connectrpc/connect";
+import { ClusterService, KvService, MaintenanceService } from "@d-engine/proto/api";
+import { toBytes } from "../bytes.js";
+import {
+  DEngineError,
+  InvalidArgumentError,
+  NotLeaderError,
+  ResourceExhaustedError,
+  TimeoutError,
+  UnavailableError,
+} from "../errors.js";
+import {
+  checkCompareAndSwap,
+  checkGetMany,
+  checkKeyRange,
+  checkKeyValue,
+  checkLimit,
+  checkTxn,
+  DEFAULT_LIMITS,
+  type Limits,
+} from "../limits.js";
+import type {
+  AddLearnerOptions,
+  Bytes,
+  CallOptions,
+  ClusterApi,
+  CompareAndSwapResult,
+  Consistency,
+  DEngineClient,
+  DeleteOptions,
+  DeleteResult,
+  GetManyResult,
+  KeyValue,
+  MaintenanceApi,
+  MemberList,
+  PutOptions,
+  PutResult,
+  RangeOptions,
+  RangeResult,
+  ReadOptions,
+  SnapshotInfo,
+  Txn,
+  TxnResult,
+  WriteSession,
+} from "../types.js";
+import {
+  fromWireAddLearnerRequest,
+  fromWireLeaderResponse,
+  fromWireMembers,
+  fromWireStatusResponse,
+  fromWireTakeSnapshotResponse,
+  toWireAddLearnerRequest,
+  toWireDownloadSnapshotRequest,
+} from "../wire/cluster.js";
+import { fromConnectError } from "../wire/errors.js";
+import {
+  fromWireCompactResponse,
+  fromWireCompareAndSwapResponse,
+  fromWireDeleteResponse,
+  fromWireGetManyResponse,
+  fromWireGetResponse,
+  fromWirePutResponse,
+  fromWireRangeResponse,
+  fromWireTxnResponse,
+  toWireCompactRequest,
+  toWireCompareAndSwapRequest,
+  toWireDeleteRequest,
+  toWireGetManyRequest,
+  toWireGetRequest,
+  toWirePutRequest,
+  toWireRangeRequest,
+  toWireTxnRequest,
+} from "../wire/kv.js";
+import { fromU64 } from "../wire/numbers.js";
+import { rangeBounds } from "../wire/range-txn.js";
+import { toWireSession } from "../wire/values.js";
+import { type ClientOptions, toBaseUrl } from "./options.js";
+import { CallScope, now, raceAbort } from "./scope.js";
+import { randomClientId, SessionAllocator } from "./sessions.js";
+
+/** Makes the Connect transport for one base URL; close() releases every connection. */
+export interface TransportFactory {
+  create(baseUrl: string): Transport;
+  close(): void;
+}
+
+export interface NetworkClient extends DEngineClient {
+  /** The client id its write sessions carry. */
+  readonly clientId: string;
+}
+
+interface Stubs {
+  readonly kv: Client<typeof KvService>;
+  readonly cluster: Client<typeof ClusterService>;
+  readonly maintenance: Client<typeof MaintenanceService>;
+}
+
+type Route =
+  | { readonly kind: "leader" }
+  | { readonly kind: "any" }
+  | { readonly kind: "endpoint"; readonly url: string };
+
+/**
+ * "session": a write with a session, safe to retry after an unknown outcome (it applies once).
+ * "plain": a change without a session (membership, snapshot), retried only when it surely did not
+ * reach a server. false: a read.
+ */
+type WriteKind = "session" | "plain" | false;
+
+interface Spec<T> {
+  readonly route: Route;
+  readonly write: WriteKind;
+  attempt(stubs: Stubs, call: ConnectCallOptions): Promise<T>;
+}
+
+const LEADER: Route = { kind: "leader" };
+const ANY: Route = { kind: "any" };
+/** Redirects followed at once before backing off (a leader hint can be stale during elections). */
+const FREE_REDIRECTS = 3;
+
+export function createNetworkClient(
+  opts: ClientOptions,
+  transports: TransportFactory,
+): NetworkClient {
+  return new ClientImpl(opts, transports);
+}
+
+class ClientImpl implements NetworkClient {
+  readonly clientId: string;
+  readonly cluster: ClusterApi;
+  readonly maintenance: MaintenanceApi;
+  private readonly endpoints: readonly string[];
+  private readonly scheme: string;
+  private readonly limits: Limits;
+  private readonly timeoutMs: number;
+  private readonly consistency: Consistency | undefined;
+  private readonly initialDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly discoveryTimeoutMs: number;
+  private readonly sessions: SessionAllocator;
+  private readonly stubsByUrl = new Map<string, Stubs>();
+  private readonly active = new Set<CallScope>();
+  private leaderUrl: string | undefined;
+  private discovering: Promise<string> | undefined;
+  private roundRobin = 0;
+  private closed = false;
+
+  constructor(
+    opts: ClientOptions,
+    private readonly transports: TransportFactory,
+  ) {
+    if (!opts.endpoints || opts.endpoints.length === 0) {
+      throw new InvalidArgumentError("createClient: endpoints must list at least one address");
+    }
+    const first = opts.endpoints.find((e) => /^https?:\/\//i.test(e));
+    this.scheme = first?.toLowerCase().startsWith("https:") ? "https:" : "http:";
+    this.endpoints = [...new Set(opts.endpoints.map((e) => toBaseUrl(e, this.scheme)))];
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.timeoutMs = positive(opts.timeoutMs ?? 5000, "timeoutMs");
+    this.consistency = opts.consistency;
+    this.initialDelayMs = positive(opts.retry?.initialDelayMs ?? 20, "retry.initialDelayMs");
+    this.maxDelayMs = positive(opts.retry?.maxDelayMs ?? 1000, "retry.maxDelayMs");
+    this.discoveryTimeoutMs = positive(opts.discoveryTimeoutMs ?? 2000, "discoveryTimeoutMs");
+    this.clientId = opts.clientId ?? randomClientId();
+    this.sessions = new SessionAllocator(this.clientId);
+    this.cluster = this.makeClusterApi();
+    this.maintenance = this.makeMaintenanceApi();
+  }
+
+  // --- key-value ---
+
+  async put(key: Bytes, value: Bytes, opts?: PutOptions): Promise<PutResult> {
+    const k = toBytes(key);
+    const v = toBytes(value);
+    checkKeyValue(this.limits, k, v);
+    const req = toWirePutRequest(k, v, opts, undefined);
+    return this.write(opts, async (s, session, call) => {
+      req.session = toWireSession(session);
+      return fromWirePutResponse(await s.kv.put(req, call));
+    });
+  }
+
+  async get(key: Bytes, opts?: ReadOptions): Promise<KeyValue | undefined> {
+    const k = toBytes(key);
+    checkLimit(this.limits, "maxKeyBytes", k.length);
+    const o = this.readOpts(opts);
+    const req = toWireGetRequest(k, o);
+    return this.run(o, {
+      route: this.readRoute(o.consistency),
+      write: false,
+      attempt: async (s, call) => fromWireGetResponse(await s.kv.get(req, call)),
+    });
+  }
+
+  async getMany(keys: readonly Bytes[], opts?: ReadOptions): Promise<GetManyResult> {
+    const ks = keys.map(toBytes);
+    checkGetMany(this.limits, ks);
+    const o = this.readOpts(opts);
+    const req = toWireGetManyRequest(ks, o);
+    return this.run(o, {
+      route: this.readRoute(o.consistency),
+      write: false,
+      attempt: async (s, call) => fromWireGetManyResponse(await s.kv.getMany(req, call)),
+    });
+  }
+
+  async range(opts: RangeOptions): Promise<RangeResult> {
+    const { key, rangeEnd, prefix } = rangeBounds(opts);
+    checkKeyRange(this.limits, prefix.length ? prefix : key, rangeEnd);
+    const o = this.readOpts(opts);
+    const req = toWireRangeRequest(o);
+    return this.run(o, {
+      route: this.readRoute(o.consistency),
+      write: false,
+      attempt: async (s, call) => fromWireRangeResponse(await s.kv.range(req, call)),
+    });
+  }
+
+  async prefix(
+    prefix: Bytes,
+    opts?: Omit<RangeOptions, "prefix" | "key" | "rangeEnd">,
+  ): Promise<RangeResult> {
+    return this.range({ ...opts, prefix });
+  }
+
+  async delete(key: Bytes, opts?: DeleteOptions): Promise<DeleteResult> {
+    const k = toBytes(key);
+    const end = opts?.rangeEnd === undefined ? undefined : toBytes(opts.rangeEnd);
+    checkKeyRange(this.limits, k, end);
+    const req = toWireDeleteRequest(k, opts, undefined);
+    return this.write(opts, async (s, session, call) => {
+      req.session = toWireSession(session);
+      return fromWireDeleteResponse(await s.kv.delete(req, call));
+    });
+  }
+
+  async compareAndSwap(
+    key: Bytes,
+    expected: Bytes | undefined,
+    value: Bytes,
+    opts?: CallOptions,
+  ): Promise<CompareAndSwapResult> {
+    const k = toBytes(key);
+    const e = expected === undefined ? undefined : toBytes(expected);
+    const v = toBytes(value);
+    checkCompareAndSwap(this.limits, k, e, v);
+    const req = toWireCompareAndSwapRequest(k, e, v, undefined);
+    return this.write(opts, async (s, session, call) => {
+      req.session = toWireSession(session);
+      return fromWireCompareAndSwapResponse(await s.kv.compareAndSwap(req, call));
+    });
+  }
+
+  async txn(txn: Txn, opts?: CallOptions): Promise<TxnResult> {
+    checkTxn(this.limits, txn);
+    const req = toWireTxnRequest(txn, undefined);
+    return this.write(opts, async (s, session, call) => {
+      req.session = toWireSession(session);
+      return fromWireTxnResponse(await s.kv.txn(req, call));
+    });
+  }
+
+  async compact(revision: number, opts?: CallOptions): Promise<{ readonly revision: number }> {
+    if (!(revision > 0)) throw new InvalidArgumentError("compact: revision must be positive");
+    const req = toWireCompactRequest(revision, undefined);
+    return this.write(opts, async (s, session, call) => {
+      req.session = toWireSession(session);
+      return fromWireCompactResponse(await s.kv.compact(req, call));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const scope of this.active) scope.abort("closed");
+    this.transports.close();
+  }
+
+  // --- cluster and maintenance ---
+
+  private makeClusterApi(): ClusterApi {
+    return {
+      members: (opts) =>
+        this.run(opts, {
+          route: opts?.linearizable ? LEADER : ANY,
+          write: false,
+          attempt: async (s, call) => {
+            const res = await s.cluster.memberList(
+              { linearizable: opts?.linearizable ?? false },
+              call,
+            );
+            return fromWireMembers(res.members, res.leaderId);
+          },
+        }),
+      addLearner: async (opts: AddLearnerOptions) => {
+        // Validates ids and addresses here, as the server would.
+        const req = toWireAddLearnerRequest(opts);
+        fromWireAddLearnerRequest(req);
+        return this.run(opts, {
+          route: LEADER,
+          write: "plain",
+          attempt: async (s, call) => memberList(await s.cluster.addLearner(req, call)),
+        });
+      },
+      promote: (id, opts) =>
+        this.run(opts, {
+          route: LEADER,
+          write: "plain",
+          attempt: async (s, call) =>
+            memberList(await s.cluster.promote({ id: positiveId(id) }, call)),
+        }),
+      removeMember: (id, opts) =>
+        this.run(opts, {
+          route: LEADER,
+          write: "plain",
+          attempt: async (s, call) =>
+            memberList(await s.cluster.removeMember({ id: positiveId(id) }, call)),
+        }),
+      transferLeader: (to, opts) =>
+        this.run(opts, {
+          route: LEADER,
+          write: "plain",
+          attempt: async (s, call) => {
+            const res = await s.cluster.transferLeader(
+              { to: to === undefined ? 0n : positiveId(to) },
+              call,
+            );
+            return { leaderId: fromU64(res.leaderId, "leader_id") };
+          },
+        }),
+      leader: (opts) =>
+        this.run(opts, {
+          route: ANY,
+          write: false,
+          attempt: async (s, call) => fromWireLeaderResponse(await s.cluster.leader({}, call)),
+        }),
+      status: (opts) =>
+        this.run(opts, {
+          route: opts?.endpoint
+            ? { kind: "endpoint", url: toBaseUrl(opts.endpoint, this.scheme) }
+            : ANY,
+          write: false,
+          attempt: async (s, call) => fromWireStatusResponse(await s.cluster.status({}, call)),
+        }),
+    };
+  }
+
+  private makeMaintenanceApi(): MaintenanceApi {
+    return {
+      takeSnapshot: (opts): Promise<SnapshotInfo> =>
+        this.run(opts, {
+          route: LEADER,
+          write: "plain",
+          attempt: async (s, call) =>
+            fromWireTakeSnapshotResponse(await s.maintenance.takeSnapshot({}, call)),
+        }),
+      downloadSnapshot: (opts) => this.download(opts),
+    };
+  }
+
+  /**
+   * A backup download: the stream is opened (with retries) until its first chunk arrives, then
+   * read to the end under the same deadline (none unless opts.timeoutMs: a backup takes as long
+   * as it takes) and the same AbortSignal. A break after the first chunk is an error: the
+   * consumer has already seen part of the file.
+   */
+  private async *download(
+    opts: (CallOptions & { readonly fresh?: boolean }) | undefined,
+  ): AsyncGenerator<Uint8Array> {
+    const scope = this.open(opts, opts?.timeoutMs);
+    const req = toWireDownloadSnapshotRequest(opts?.fresh);
+    try {
+      const { first, rest } = await this.attempts(scope, {
+        route: LEADER,
+        write: false,
+        attempt: async (s, call) => {
+          const rest = s.maintenance.downloadSnapshot(req, call)[Symbol.asyncIterator]();
+          const first = await rest.next();
+          return { first, rest };
+        },
+      });
+      if (first.done) return;
+      if (first.value.data.length) yield first.value.data;
+      for (;;) {
+        let r: IteratorResult<{ data: Uint8Array }>;
+        try {
+          r = await rest.next();
+        } catch (e) {
+          throw scope.aborted ? this.abortError(scope, false, undefined, 1) : fromConnectError(e);
+        }
+        if (r.done) return;
+        if (r.value.data.length) yield r.value.data;
+      }
+    } finally {
+      this.close_(scope);
+    }
+  }
+
+  // --- the call machinery ---
+
+  private readOpts<T extends ReadOptions>(opts: T | undefined): T {
+    const consistency = opts?.consistency ?? this.consistency;
+    return { ...(opts ?? ({} as T)), ...(consistency ? { consistency } : {}) };
+  }
+
+  private readRoute(c: Consistency | undefined): Route {
+    return c === "eventual" ? ANY : LEADER;
+  }
+
+  /** A write with a session: allocated once, reused by every retry. */
+  private async write<T>(
+    opts: CallOptions | undefined,
+    fn: (s: Stubs, session: WriteSession, call: ConnectCallOptions) => Promise<T>,
+  ): Promise<T> {
+    const explicit = opts?.session;
+    const seq = explicit ? undefined : this.sessions.begin();
+    const sessionNow = (): WriteSession => explicit ?? this.sessions.session(seq as number);
+    let unknown = false;
+    try {
+      return await this.run(opts, {
+        route: LEADER,
+        write: "session",
+        attempt: (s, call) => fn(s, sessionNow(), call),
+      });
+    } catch (e) {
+      if (e instanceof DEngineError && e.outcomeUnknown) {
+        unknown = true;
+        e.session = sessionNow();
+      }
+      throw e;
+    } finally {
+      if (seq !== undefined) this.sessions.end(seq, unknown);
+      else if (explicit && explicit.clientId === this.clientId && !unknown) {
+        this.sessions.release(explicit.sequence);
+      }
+    }
+  }
+
+  private open(opts: CallOptions | undefined, timeoutMs: number | undefined): CallScope {
+    if (this.closed) throw new UnavailableError("the client is closed");
+    const scope = new CallScope(timeoutMs, opts?.signal);
+    this.active.add(scope);
+    return scope;
+  }
+
+  private close_(scope: CallScope): void {
+    scope.dispose();
+    this.active.delete(scope);
+  }
+
+  private async run<T>(opts: CallOptions | undefined, spec: Spec<T>): Promise<T> {
+    const scope = this.open(opts, opts?.timeoutMs ?? this.timeoutMs);
+    try {
+      return await this.attempts(scope, spec);
+    } finally {
+      this.close_(scope);
+    }
+  }
+
+  /** Attempts `spec` until it succeeds, fails for good, or the scope ends. */
+  private async attempts<T>(scope: CallScope, spec: Spec<T>): Promise<T> {
+    let maybeSent = false;
+    let last: DEngineError | undefined;
+    let attempts = 0;
+    let delay = this.initialDelayMs;
+    let redirects = 0;
+    const backoff = (): number => {
+      const d = delay * (0.5 + Math.random() / 2);
+      delay = Math.min(delay * 2, this.maxDelayMs);
+      return d;
+    };
+    for (;;) {
+      if (scope.aborted)
+        throw this.abortError(scope, spec.write !== false && maybeSent, last, attempts);
+      let url: string;
+      try {
+        url = await this.target(spec.route, scope);
+      } catch (e) {
+        if (scope.aborted) continue;
+        last = fromConnectError(e);
+        await scope.sleep(backoff());
+        continue;
+      }
+      attempts++;
+      try {
+        const remaining = scope.remainingMs();
+        return await spec.attempt(this.stubs(url), {
+          signal: scope.signal,
+          ...(remaining === undefined ? {} : { timeoutMs: remaining }),
+        });
+      } catch (err) {
+        if (scope.aborted) {
+          // Interrupted mid-flight: a write may have reached the leader.
+          if (spec.write !== false) maybeSent = true;
+          continue;
+        }
+        const e = fromConnectError(err, { write: spec.write !== false });
+        last = e;
+        if (spec.write !== false && e.outcomeUnknown) maybeSent = true;
+        if (e instanceof NotLeaderError) {
+          if (spec.route.kind === "endpoint") throw e;
+          const hint = e.leaderAddress ? toBaseUrl(e.leaderAddress, this.scheme) : undefined;
+          if (hint && hint !== url) {
+            this.leaderUrl = hint;
+            if (++redirects <= FREE_REDIRECTS) continue;
+          } else {
+            this.forgetLeader(url);
+          }
+          await scope.sleep(backoff());
+          continue;
+        }
+        if (e instanceof ResourceExhaustedError) {
+          const wait = Math.max(e.retryAfterMs, this.initialDelayMs);
+          if (now() + wait >= scope.deadline) throw e;
+          await scope.sleep(wait);
+          continue;
+        }
+        if (e instanceof UnavailableError || e instanceof TimeoutError) {
+          // A change without a session cannot be retried once it may have been applied.
+          if (spec.write === "plain" && e.outcomeUnknown) throw e;
+          if (spec.route.kind === "leader") this.forgetLeader(url);
+          await scope.sleep(backoff());
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private abortError(
+    scope: CallScope,
+    outcomeUnknown: boolean,
+    last: DEngineError | undefined,
+    attempts: number,
+  ): DEngineError {
+    const tail = last ? `; last error: ${last.message}` : "";
+    switch (scope.cause) {
+      case "closed":
+        return new UnavailableError("the client was closed", outcomeUnknown);
+      case "cancelled": {
+        const e = new TimeoutError(`the call was cancelled${tail}`, outcomeUnknown);
+        (e as { cause?: unknown }).cause = scope.userReason;
+        return e;
+      }
+      default:
+        return new TimeoutError(
+          `the deadline of ${scope.timeoutMs} ms passed after ${attempts} attempt(s)${tail}`,
+          outcomeUnknown,
+        );
+    }
+  }
+
+  private forgetLeader(url: string): void {
+    if (this.leaderUrl === url) this.leaderUrl = undefined;
+  }
+
+  private async target(route: Route, scope: CallScope): Promise<string> {
+    switch (route.kind) {
+      case "endpoint":
+        return route.url;
+      case "any": {
+        const url = this.endpoints[this.roundRobin % this.endpoints.length] as string;
+        this.roundRobin = (this.roundRobin + 1) % this.endpoints.length;
+        return url;
+      }
+      case "leader":
+        if (this.leaderUrl) return this.leaderUrl;
+        this.discovering ??= this.discover().finally(() => {
+          this.discovering = undefined;
+        });
+        return raceAbort(this.discovering, scope.signal);
+    }
+  }
+
+  /**
+   * Asks every endpoint who leads (Leader RPC, no Raft round) and takes the first answer that
+   * names an address. Independent of any one caller's signal: concurrent calls share it.
+   */
+  private async discover(): Promise<string> {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), this.discoveryTimeoutMs);
+    const scopeLike = { signal: ctl.signal, timeoutMs: this.discoveryTimeoutMs };
+    const problems: string[] = [];
+    try {
+      const url = await Promise.any(
+        this.endpoints.map(async (ep) => {
+          try {
+            const res = await this.stubs(ep).cluster.leader({}, scopeLike);
+            if (!res.leaderAddress) {
+              throw new Error(`${ep} knows no leader (term ${res.term})`);
+            }
+            return toBaseUrl(res.leaderAddress, this.scheme);
+          } catch (e) {
+            const msg = e instanceof Error ? e.message : String(e);
+            problems.push(`${ep}: ${msg}`);
+            throw e;
+          }
+        }),
+      );
+      if (!this.closed) this.leaderUrl = url;
+      return url;
+    } catch {
+      throw new UnavailableError(`no leader found (${problems.join("; ")})`);
+    } finally {
+      clearTimeout(timer);
+      ctl.abort();
+    }
+  }
+
+  private stubs(url: string): Stubs {
+    let s = this.stubsByUrl.get(url);
+    if (!s) {
+      const t = this.transports.create(url);
+      s = {
+        kv: createConnectClient(KvService, t),
+        cluster: createConnectClient(ClusterService, t),
+        maintenance: createConnectClient(MaintenanceService, t),
+      };
+      this.stubsByUrl.set(url, s);
+    }
+    return s;
+  }
+}
+
+function memberList(res: { members: Parameters<typeof fromWireMembers>[0] }): MemberList {
+  return fromWireMembers(res.members);
+}
+
+function positive(n: number, what: string): number {
+  if (!(n > 0) || !Number.isFinite(n)) {
+    throw new InvalidArgumentError(`${what} must be a positive number, got ${n}`);
+  }
+  return n;
+}
+
+function positiveId(id: number): bigint {
+  if (!Number.isSafeInteger(id) || id <= 0) {
+    throw new InvalidArgumentError(`id must be a positive integer, got ${id}`);
+  }
+  return BigInt(id);
+}

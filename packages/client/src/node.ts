@@ -1,0 +1,53 @@
+// @d-engine/client for Node (the "node" export condition): createClient over connect-node, on
+// HTTP/2, speaking the Connect protocol (default) or gRPC. Everything else is the shared,
+// browser-safe face in index.ts.
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { createNetworkClient, type NetworkClient } from "./client/network-client.js";
+import type { ClientOptions } from "./client/options.js";
+import { WindowedSessionManager } from "./node/http2.js";
+
+export type { NetworkClient } from "./client/network-client.js";
+export type { ClientOptions } from "./client/options.js";
+export * from "./index.js";
+export { HTTP2_WINDOW_BYTES, WindowedSessionManager } from "./node/http2.js";
+
+export interface NodeClientOptions extends ClientOptions {
+  /**
+   * "connect" (default): the Connect protocol, which costs the server less CPU per unary call
+   * than gRPC (about 150 vs 350 µs measured). "grpc": for parity with gRPC tooling.
+   */
+  readonly protocol?: "connect" | "grpc";
+  /** HTTP/2 receive window per stream and connection (default 4 MiB). */
+  readonly http2WindowBytes?: number;
+}
+
+/** A d-engine client for Node: one HTTP/2 connection per node it talks to. */
+export function createClient(opts: NodeClientOptions): NetworkClient {
+  const managers = new Set<WindowedSessionManager>();
+  return createNetworkClient(opts, {
+    create(baseUrl) {
+      const sessionManager = new WindowedSessionManager(baseUrl, {
+        ...(opts.http2WindowBytes ? { windowBytes: opts.http2WindowBytes } : {}),
+        // Detect a dead connection with open calls within seconds, not at the OS's TCP timeout.
+        pingIntervalMs: 10_000,
+        pingTimeoutMs: 5_000,
+        idleConnectionTimeoutMs: 5 * 60_000,
+      });
+      managers.add(sessionManager);
+      const common = {
+        baseUrl,
+        sessionManager,
+        useBinaryFormat: true,
+        // connect-node advertises gzip by default; compressing is slower than sending here.
+        acceptCompression: [],
+      };
+      return opts.protocol === "grpc"
+        ? createGrpcTransport(common)
+        : createConnectTransport({ ...common, httpVersion: "2" });
+    },
+    close() {
+      for (const m of managers) m.abort();
+      managers.clear();
+    },
+  });
+}

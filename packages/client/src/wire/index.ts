@@ -1,0 +1,9 @@
+// @d-engine/client/wire: the generated dengine.api.v1 messages <-> the client API's types, and
+// typed errors <-> Connect errors. Used by the network client and by the server's handlers
+// (@d-engine/transport), so both sides convert and validate the same way. Browser-safe.
+export * from "./cluster.js";
+export * from "./errors.js";
+export * from "./kv.js";
+export * from "./numbers.js";
+export * from "./range-txn.js";
+export * from "./values.js";

@@ -1,0 +1,5 @@
+// Test support for end-to-end tests: real server processes on loopback.
+export * from "./cluster.js";
+export * from "./ports.js";
+export * from "./server-process.js";
+export * from "./wait.js";

@@ -1,0 +1,154 @@
+// The node's event loop around the core (packages/core/README.md, "The runtime contract"). A timer
+// ticks the core; messages from peers are stepped in as they arrive; client intents call the core
+// directly. Each of these schedules a drain, and a drain takes Readies one at a time and hands
+// each to the processor, which persists, sends and applies it; the loop then advances the core.
+//
+// Group commit: a drain starts on setImmediate, so everything proposed in the current turn of the
+// event loop lands in one Ready (one append, one fsync); what arrives while a Ready is being
+// persisted lands in the next one. Only one Ready is ever in flight. Nothing busy-waits: with
+// nothing ready the loop sleeps until the next tick, message or proposal.
+import { isRaftError, type Message, type RawNode, type Ready } from "@d-engine/core";
+import type { EngineLogger } from "../logger.js";
+import { Serial } from "./serial.js";
+
+export interface ReadyProcessor {
+  /** Persists, sends and applies one Ready (everything but advance()). */
+  process(rd: Ready): Promise<void>;
+  /** After each tick of the core. */
+  afterTick(): void;
+  /** After a drain found nothing more to do (snapshot policy, learner promotion...). */
+  afterDrain(): void;
+  /** Processing failed: the node cannot go on (storage failure, broken contract). */
+  fatal(e: unknown): void;
+}
+
+export class NodeLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  /** A drain is queued in `serial` and has not started yet. */
+  private drainQueued = false;
+  private stopped = false;
+  /** While frozen the core takes no ticks and no messages: they wait, in order. */
+  private frozen = false;
+  private missedTicks = 0;
+  private held: { from: number; messages: readonly Message[] }[] = [];
+  private readonly serial = new Serial();
+
+  constructor(
+    private readonly raw: RawNode,
+    private readonly tickMs: number,
+    private readonly processor: ReadyProcessor,
+    private readonly logger: EngineLogger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+    this.schedule();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Stops ticking and draining; resolves once the Ready in flight (if any) is finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.serial.idle();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    if (this.frozen) {
+      this.missedTicks++;
+      return;
+    }
+    this.raw.tick();
+    this.processor.afterTick();
+    this.schedule();
+  }
+
+  /** Steps messages from peer `from` into the core. */
+  step(from: number, messages: readonly Message[]): void {
+    if (this.stopped) return;
+    if (this.frozen) {
+      this.held.push({ from, messages });
+      return;
+    }
+    for (const m of messages) {
+      try {
+        this.raw.step(m);
+      } catch (e) {
+        // A late answer from a node that was removed, or a local-only type from a confused
+        // peer: the contract says refuse it; it must not stop the node.
+        if (isRaftError(e, "step-peer-not-found") || isRaftError(e, "step-local-message")) {
+          this.logger.debug(`dropped a message from node ${from}: ${(e as Error).message}`);
+          continue;
+        }
+        throw e;
+      }
+    }
+    this.schedule();
+  }
+
+  /** Asks for a drain soon (after the current turn of the event loop: group commit). */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.queueDrain();
+    });
+  }
+
+  private queueDrain(): void {
+    if (this.drainQueued || this.stopped) return;
+    this.drainQueued = true;
+    void this.serial.run(() => this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    this.drainQueued = false;
+    try {
+      while (!this.stopped && this.raw.hasReady()) {
+        const rd = this.raw.ready();
+        await this.processor.process(rd);
+        this.raw.advance();
+      }
+      if (!this.stopped) this.processor.afterDrain();
+    } catch (e) {
+      this.stopped = true;
+      if (this.timer) clearInterval(this.timer);
+      this.processor.fatal(e);
+    }
+  }
+
+  /**
+   * Runs `fn` between Readies (none is in flight meanwhile). With `freeze`, the core also takes
+   * no ticks and no messages while it runs: they are held and replayed afterwards in order, so
+   * what `fn` checked about the core's state still holds when it steps something in.
+   */
+  exclusive<T>(fn: () => Promise<T>, opts: { freeze?: boolean } = {}): Promise<T> {
+    return this.serial.run(async () => {
+      if (this.stopped) throw new Error("the node is stopped");
+      if (opts.freeze) this.frozen = true;
+      try {
+        return await fn();
+      } finally {
+        if (opts.freeze) this.unfreeze();
+        this.schedule();
+      }
+    });
+  }
+
+  private unfreeze(): void {
+    this.frozen = false;
+    const held = this.held;
+    const ticks = this.missedTicks;
+    this.held = [];
+    this.missedTicks = 0;
+    for (let i = 0; i < ticks; i++) this.tick();
+    for (const h of held) this.step(h.from, h.messages);
+  }
+}

@@ -1,0 +1,242 @@
+// The options of a node, their defaults and their validation. Everything is checked once at start
+// so that a bad setting fails with a message naming it, never later in the middle of the loop.
+import {
+  type Consistency,
+  DEFAULT_LIMITS,
+  type DEngineClient,
+  InvalidArgumentError,
+  type Limits,
+} from "@d-engine/client";
+import type { PeerHandler, PeerTransport } from "@d-engine/transport";
+import { type EngineLogger, SILENT_ENGINE_LOGGER } from "./logger.js";
+
+/** A cluster member's id and the host:port where it serves peers and clients. */
+export interface MemberAddress {
+  readonly id: number;
+  readonly address: string;
+}
+
+/**
+ * The PeerHandler the engine gives its transport factory. `onUnreachable` is for the transport's
+ * "peer cannot be reached" callback (PeerTransport.send never throws; it reports this instead).
+ */
+export interface EnginePeerHandler extends PeerHandler {
+  onUnreachable(id: number): void;
+}
+
+export type SnapshotPolicy =
+  | {
+      readonly policy: "log-size";
+      /** Snapshot once this many entries were applied since the newest snapshot... */
+      readonly maxLogEntries: number;
+      /** ...and at least this long after the previous snapshot. */
+      readonly cooldownMs: number;
+      /** Entries kept in the log behind a snapshot, for followers that are a little behind. */
+      readonly keepEntries: number;
+    }
+  | {
+      /** Only on demand (maintenance.takeSnapshot, or when a follower needs one). */
+      readonly policy: "disabled";
+      readonly keepEntries?: number;
+    };
+
+export interface CompactionOptions {
+  /** Keep this many revisions of history. */
+  readonly keepRevisions?: number;
+  /** Keep the history of this much (leader wall) time. With both, the larger history is kept. */
+  readonly retentionMs?: number;
+  /** How often the leader checks (default 5 s). */
+  readonly intervalMs?: number;
+}
+
+export interface NodeOptions {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** This node's advertised host:port (peer and client services share one port). */
+  readonly address: string;
+  /** Voters of a NEW cluster (ignored when the node has state). Must include this node. */
+  readonly initialMembers?: readonly MemberAddress[];
+  /** Start empty and wait to be added (as a learner) by the leader. */
+  readonly join?: boolean;
+  /** Durable storage here (file log stores + LMDB state machine). Absent: memory (tests). */
+  readonly dataDir?: string;
+  readonly peerTransport: (handler: EnginePeerHandler) => PeerTransport;
+  readonly raft?: {
+    readonly tickMs?: number;
+    readonly electionTicks?: number;
+    readonly heartbeatTicks?: number;
+    readonly preVote?: boolean;
+    readonly checkQuorum?: boolean;
+    /** Seed of the election-timeout randomness (default: from the clock). */
+    readonly seed?: number;
+  };
+  readonly reads?: {
+    readonly defaultConsistency?: Consistency;
+    /** Whether a call may ask for another consistency than the default (default true). */
+    readonly allowOverride?: boolean;
+  };
+  readonly snapshots?: SnapshotPolicy;
+  /** Automatic history compaction, on by default (keep 10,000 revisions); false: off. */
+  readonly compaction?: CompactionOptions | false;
+  readonly learners?: {
+    /** Promote caught-up learners automatically (default true; never read-only ones). */
+    readonly autoPromote?: boolean;
+    /** A learner within this many entries of the leader's last index is caught up. */
+    readonly maxLagEntries?: number;
+  };
+  readonly limits?: Partial<Limits>;
+  readonly backpressure?: {
+    readonly maxPendingWrites?: number;
+    readonly maxPendingReads?: number;
+    readonly retryAfterMs?: number;
+  };
+  /** Deadline of a call that gives none (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  readonly logger?: EngineLogger;
+}
+
+export interface EmbeddedOptions extends NodeOptions {
+  /** A client for the leader, to forward writes a follower cannot serve (absent: NotLeaderError). */
+  readonly forwardTo?: (leader: MemberAddress) => DEngineClient | undefined;
+}
+
+/** Every option filled in and checked. */
+export interface ResolvedOptions {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly address: string;
+  readonly initialMembers: readonly MemberAddress[];
+  readonly join: boolean;
+  readonly dataDir: string | undefined;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly seed: number;
+  readonly defaultConsistency: Consistency;
+  readonly allowOverride: boolean;
+  readonly snapshots: Required<SnapshotPolicy>;
+  readonly compaction:
+    | {
+        readonly keepRevisions?: number;
+        readonly retentionMs?: number;
+        readonly intervalMs: number;
+      }
+    | false;
+  readonly autoPromote: boolean;
+  readonly maxLagEntries: number;
+  readonly limits: Limits;
+  readonly maxPendingWrites: number;
+  readonly maxPendingReads: number;
+  readonly retryAfterMs: number;
+  readonly requestTimeoutMs: number;
+  readonly logger: EngineLogger;
+}
+
+export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = {
+  policy: "log-size",
+  maxLogEntries: 10_000,
+  cooldownMs: 30_000,
+  keepEntries: 1_000,
+};
+
+const CONSISTENCIES: readonly Consistency[] = ["linearizable", "lease", "eventual"];
+
+export function resolveOptions(o: NodeOptions): ResolvedOptions {
+  const bad = (name: string, why: string): never => {
+    throw new InvalidArgumentError(`invalid node option ${name}: ${why}`);
+  };
+  const positiveInt = (name: string, v: number | undefined, dflt: number, min = 1): number => {
+    const x = v ?? dflt;
+    if (!Number.isSafeInteger(x) || x < min) bad(name, `must be an integer >= ${min}, got ${x}`);
+    return x;
+  };
+  positiveInt("nodeId", o.nodeId, 0);
+  if (typeof o.clusterId !== "string" || o.clusterId.length === 0) bad("clusterId", "is empty");
+  if (typeof o.address !== "string" || o.address.length === 0) bad("address", "is empty");
+  if (typeof o.peerTransport !== "function") bad("peerTransport", "must be a factory function");
+  const initialMembers = o.initialMembers ?? [];
+  const ids = new Set<number>();
+  for (const m of initialMembers) {
+    positiveInt("initialMembers[].id", m.id, 0);
+    if (ids.has(m.id)) bad("initialMembers", `node ${m.id} is listed twice`);
+    ids.add(m.id);
+    if (!m.address) bad("initialMembers", `node ${m.id} has no address`);
+  }
+  const join = o.join ?? false;
+  if (!join && initialMembers.length > 0 && !ids.has(o.nodeId)) {
+    bad("initialMembers", `this node (${o.nodeId}) is not among them; use join to add it later`);
+  }
+  const r = o.raft ?? {};
+  const electionTicks = positiveInt("raft.electionTicks", r.electionTicks, 10, 2);
+  const heartbeatTicks = positiveInt("raft.heartbeatTicks", r.heartbeatTicks, 1);
+  if (heartbeatTicks >= electionTicks) {
+    bad("raft.heartbeatTicks", `must be below raft.electionTicks (${electionTicks})`);
+  }
+  const defaultConsistency = o.reads?.defaultConsistency ?? "linearizable";
+  if (!CONSISTENCIES.includes(defaultConsistency)) {
+    bad("reads.defaultConsistency", `must be one of ${CONSISTENCIES.join(", ")}`);
+  }
+  const snap = o.snapshots ?? DEFAULT_SNAPSHOT_POLICY;
+  let snapshots: Required<SnapshotPolicy>;
+  if (snap.policy === "log-size") {
+    snapshots = {
+      policy: "log-size",
+      maxLogEntries: positiveInt("snapshots.maxLogEntries", snap.maxLogEntries, 0),
+      cooldownMs: positiveInt("snapshots.cooldownMs", snap.cooldownMs, 0, 0),
+      keepEntries: positiveInt("snapshots.keepEntries", snap.keepEntries, 0, 0),
+    };
+  } else if (snap.policy === "disabled") {
+    snapshots = {
+      policy: "disabled",
+      keepEntries: positiveInt("snapshots.keepEntries", snap.keepEntries, 1_000, 0),
+    };
+  } else {
+    return bad("snapshots.policy", `must be "log-size" or "disabled"`);
+  }
+  let compaction: ResolvedOptions["compaction"] = false;
+  if (o.compaction !== false) {
+    const c = o.compaction ?? {};
+    const keepRevisions =
+      c.keepRevisions === undefined && c.retentionMs === undefined ? 10_000 : c.keepRevisions;
+    compaction = {
+      ...(keepRevisions !== undefined
+        ? { keepRevisions: positiveInt("compaction.keepRevisions", keepRevisions, 0) }
+        : {}),
+      ...(c.retentionMs !== undefined
+        ? { retentionMs: positiveInt("compaction.retentionMs", c.retentionMs, 0) }
+        : {}),
+      intervalMs: positiveInt("compaction.intervalMs", c.intervalMs, 5_000),
+    };
+  }
+  const limits: Limits = { ...DEFAULT_LIMITS, ...(o.limits ?? {}) };
+  for (const [k, v] of Object.entries(limits)) positiveInt(`limits.${k}`, v as number, 0);
+  const bp = o.backpressure ?? {};
+  return {
+    nodeId: o.nodeId,
+    clusterId: o.clusterId,
+    address: o.address,
+    initialMembers,
+    join,
+    dataDir: o.dataDir,
+    tickMs: positiveInt("raft.tickMs", r.tickMs, 100),
+    electionTicks,
+    heartbeatTicks,
+    preVote: r.preVote ?? true,
+    checkQuorum: r.checkQuorum ?? true,
+    seed: r.seed ?? (Date.now() ^ (o.nodeId * 0x9e3779b1)) >>> 0,
+    defaultConsistency,
+    allowOverride: o.reads?.allowOverride ?? true,
+    snapshots,
+    compaction,
+    autoPromote: o.learners?.autoPromote ?? true,
+    maxLagEntries: positiveInt("learners.maxLagEntries", o.learners?.maxLagEntries, 100, 0),
+    limits,
+    maxPendingWrites: positiveInt("backpressure.maxPendingWrites", bp.maxPendingWrites, 10_000),
+    maxPendingReads: positiveInt("backpressure.maxPendingReads", bp.maxPendingReads, 10_000),
+    retryAfterMs: positiveInt("backpressure.retryAfterMs", bp.retryAfterMs, 100, 0),
+    requestTimeoutMs: positiveInt("requestTimeoutMs", o.requestTimeoutMs, 10_000),
+    logger: o.logger ?? SILENT_ENGINE_LOGGER,
+  };
+}

@@ -1,0 +1,62 @@
+// Serving a read at the consistency a call gets: the server's default, or the one the call asks
+// for if overrides are allowed. Eventual reads run at once on local state; linearizable and lease
+// reads wait in the ReadQueue (bounded by backpressure.maxPendingReads).
+import {
+  type Consistency,
+  ConsistencyOverrideForbiddenError,
+  ResourceExhaustedError,
+} from "@d-engine/client";
+import type { NodeLoop } from "../loop/node-loop.js";
+import type { ResolvedOptions } from "../options.js";
+import type { CallDeadline } from "../proposals/proposer.js";
+import type { ReadQueue } from "./read-queue.js";
+
+export class Reader {
+  constructor(
+    private readonly queue: ReadQueue,
+    private readonly loop: NodeLoop,
+    private readonly opts: ResolvedOptions,
+    private readonly checkAccepting: () => void,
+  ) {}
+
+  /** The consistency a call gets. */
+  consistency(asked: Consistency | undefined): Consistency {
+    const dflt = this.opts.defaultConsistency;
+    if (asked === undefined || asked === dflt) return dflt;
+    if (!this.opts.allowOverride) {
+      throw new ConsistencyOverrideForbiddenError(
+        `this server serves ${dflt} reads only (reads.allowOverride is off); the call asked for ${asked}`,
+      );
+    }
+    return asked;
+  }
+
+  /** Runs `read` against local state once the consistency the call gets allows it. */
+  read<T>(asked: Consistency | undefined, read: () => T, opts: CallDeadline = {}): Promise<T> {
+    this.checkAccepting();
+    return this.readAt(this.consistency(asked), read, opts);
+  }
+
+  /** As read(), at a level the caller decided (no override check). */
+  readAt<T>(level: Consistency, read: () => T, opts: CallDeadline = {}): Promise<T> {
+    this.checkAccepting();
+    if (level === "eventual") {
+      try {
+        return Promise.resolve(read());
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const o = this.opts;
+    if (this.queue.size >= o.maxPendingReads) {
+      throw new ResourceExhaustedError(
+        o.retryAfterMs,
+        `${this.queue.size} reads are pending (backpressure.maxPendingReads is ${o.maxPendingReads})`,
+      );
+    }
+    const deadline = Date.now() + (opts.timeoutMs ?? o.requestTimeoutMs);
+    const p = this.queue.add(level === "lease", read, deadline, opts.signal);
+    this.loop.schedule();
+    return p;
+  }
+}

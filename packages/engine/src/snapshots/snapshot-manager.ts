@@ -1,0 +1,117 @@
+// Taking snapshots (by policy, on demand, or because a follower needs a newer one) and installing
+// the one a Ready carries. A snapshot is the envelope (members + KV state) at the applied index;
+// RaftStorage.createSnapshot stores it and compacts the log behind it, keeping `keepEntries`.
+// Saving runs between Readies (loop.exclusive), so it never overlaps a log reset or an install.
+import { UnavailableError } from "@d-engine/client";
+import type { Snapshot } from "@d-engine/core";
+import type { KvStateMachine, RaftStorage, RaftStores, SnapshotInfo } from "@d-engine/storage";
+import type { EngineLogger } from "../logger.js";
+import type { NodeLoop } from "../loop/node-loop.js";
+import type { Membership } from "../membership/membership.js";
+import type { ResolvedOptions } from "../options.js";
+import { decodeEnvelope, encodeEnvelope } from "./envelope.js";
+
+export interface SnapshotDeps {
+  readonly stores: RaftStores;
+  readonly storage: RaftStorage;
+  readonly kv: KvStateMachine;
+  readonly membership: Membership;
+  readonly loop: NodeLoop;
+  readonly logger: EngineLogger;
+  readonly policy: ResolvedOptions["snapshots"];
+  /** The last index applied by the runtime (state machine and membership). */
+  applied(): number;
+}
+
+export class SnapshotManager {
+  private creating: Promise<SnapshotInfo> | undefined;
+  private lastTakenAt = 0;
+
+  constructor(private readonly d: SnapshotDeps) {}
+
+  /** The log-size policy, checked after each drain of the loop. */
+  maybeAuto(): void {
+    const p = this.d.policy;
+    if (p.policy !== "log-size" || this.creating) return;
+    const latest = this.d.stores.snapshots.latest()?.metadata.index ?? 0;
+    if (this.d.applied() - latest < p.maxLogEntries) return;
+    if (Date.now() - this.lastTakenAt < p.cooldownMs) return;
+    this.background("log-size policy");
+  }
+
+  /** A follower needs a snapshot newer than the stored one (see EngineLogStorage). */
+  wanted(): void {
+    if (!this.creating) this.background("a follower needs a newer snapshot");
+  }
+
+  private background(why: string): void {
+    this.take().catch((e: unknown) => {
+      if (this.d.loop.isStopped) return;
+      this.d.logger.warn(`snapshot (${why}) failed: ${(e as Error).message}`);
+    });
+  }
+
+  /** Takes a snapshot at the applied index (or returns the stored one if it is as new). */
+  take(): Promise<SnapshotInfo> {
+    this.creating ??= this.d.loop
+      .exclusive(() => this.create())
+      .finally(() => {
+        this.creating = undefined;
+      });
+    return this.creating;
+  }
+
+  private async create(): Promise<SnapshotInfo> {
+    const { stores, storage, kv, membership } = this.d;
+    const index = this.d.applied();
+    if (kv.appliedIndex() !== index) {
+      // After a restart the log is replayed from the newest snapshot; until the replay passes
+      // the state machine's own applied index, the two disagree and no snapshot can be taken.
+      throw new UnavailableError(
+        `the node is replaying its log (at ${index}, state machine at ${kv.appliedIndex()}); try again shortly`,
+      );
+    }
+    const latest = stores.snapshots.latest();
+    if (latest && latest.metadata.index >= index) return latest;
+    if (index === 0) throw new UnavailableError("nothing has been applied yet");
+    const data = encodeEnvelope(membership.book.list(), kv.snapshot());
+    await storage.createSnapshot(index, membership.confState, data, this.d.policy.keepEntries);
+    this.lastTakenAt = Date.now();
+    const info = stores.snapshots.latest() as SnapshotInfo;
+    this.d.logger.info(`snapshot taken at index ${index}`, {
+      index,
+      bytes: info.encodedBytes,
+      firstLogIndex: stores.log.firstIndex(),
+    });
+    return info;
+  }
+
+  /**
+   * Installs the snapshot of a Ready (a follower caught up by snapshot): the log is reset to it,
+   * and the state machine and the address book are restored from its data. Returns its index.
+   */
+  async install(snap: Snapshot): Promise<number> {
+    const { stores, storage, kv, membership } = this.d;
+    const meta = snap.metadata;
+    let data = snap.data;
+    if (data.length > 0) {
+      await storage.installSnapshot(meta, data);
+    } else {
+      // Streamed beforehand into the snapshot store (snapshot-inbox.ts); the message carried
+      // only the metadata.
+      const latest = stores.snapshots.latest()?.metadata;
+      if (!latest || latest.index !== meta.index || latest.term !== meta.term) {
+        throw new Error(
+          `the core installs snapshot ${meta.index}/${meta.term} but the store's newest is ${latest?.index}/${latest?.term}`,
+        );
+      }
+      await storage.afterSnapshotStored(meta);
+      data = (await stores.snapshots.load(meta.index)).data;
+    }
+    const env = decodeEnvelope(data, `snapshot at index ${meta.index}`);
+    await kv.restore(env.kv);
+    membership.restore(meta.confState, env.members, meta.index);
+    this.d.logger.info(`installed snapshot at index ${meta.index} (term ${meta.term})`);
+    return meta.index;
+  }
+}

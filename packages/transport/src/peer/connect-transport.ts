@@ -1,0 +1,450 @@
+// The sending side of peer traffic over Connect-RPC (gRPC protocol, HTTP/2, no compression,
+// 4 MiB flow-control windows). One long-lived Replicate stream per peer carries batches: all
+// messages queued before the stream pulls its next frame travel in that frame, so a burst costs
+// one frame and the per-message overhead of connect-node (DESIGN.md, "Wire") is paid per batch.
+//
+// A peer that cannot be reached costs nothing: its messages are dropped and reported through
+// onUnreachable (Raft retries on its own schedule), and the stream is reopened after a capped,
+// jittered backoff when there is something to send again. Snapshots go on their own connection
+// in CRC32C-checked chunks, resuming from the offset the receiver already holds.
+import { create } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { WindowedSessionManager } from "@d-engine/client";
+import type { Message, NodeId } from "@d-engine/core";
+import {
+  type InstallSnapshotRequest,
+  InstallSnapshotRequestSchema,
+  RaftPeerService,
+  type ReplicateRequest,
+  SnapshotHeaderSchema,
+} from "@d-engine/proto/peer";
+import { crc32c } from "@node-rs/crc32";
+import { silentLogger, type TransportLogger } from "../log.js";
+import { Channel } from "../util/channel.js";
+import { approxMessageBytes, snapshotMetadataToProto } from "./codec.js";
+import { makeHello } from "./hello.js";
+import { replicateFrame } from "./message-encoding.js";
+import type { OutgoingSnapshot, PeerHandler, PeerIdentity, PeerTransport } from "./types.js";
+
+export interface ConnectPeerTransportOptions {
+  readonly identity: PeerIdentity;
+  /** Unused by this transport (incoming traffic arrives through peerRoutes); accepted for symmetry. */
+  readonly handler?: PeerHandler;
+  /** Called with a peer's id when messages to it were dropped or its stream broke. */
+  readonly onUnreachable?: (id: NodeId) => void;
+  /** Initial peer addresses (host:port). */
+  readonly peers?: ReadonlyMap<NodeId, string>;
+  readonly logger?: TransportLogger;
+  /** Reconnect backoff: starts at initialMs, doubles per failure, caps at maxMs (50 / 1000). */
+  readonly reconnect?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Messages queued for one peer beyond which new ones are dropped (default 10,000). */
+  readonly maxQueuedMessages?: number;
+  /** A frame is cut once its messages reach about this many bytes (default 8 MiB). */
+  readonly maxFrameBytes?: number;
+  /** Snapshot chunk size (default 512 KiB). */
+  readonly snapshotChunkBytes?: number;
+  /** Attempts per sendSnapshot, each resuming where the last broke off (default 3). */
+  readonly snapshotAttempts?: number;
+}
+
+type LinkState = "idle" | "connecting" | "open" | "backoff" | "closed";
+
+interface Settings {
+  readonly identity: PeerIdentity;
+  readonly logger: TransportLogger;
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly maxQueued: number;
+  readonly maxFrameBytes: number;
+  readonly unreachable: (id: NodeId) => void;
+}
+
+function baseUrl(address: string): string {
+  return /^https?:\/\//.test(address) ? address : `http://${address}`;
+}
+
+function peerClient(address: string, sm: WindowedSessionManager): Client<typeof RaftPeerService> {
+  const transport = createGrpcTransport({
+    baseUrl: baseUrl(address),
+    sessionManager: sm,
+    // Replication is bulk traffic on loopback or a LAN: compressing costs more than it saves
+    // (ANCHORS.md), and connect-node would advertise gzip by default.
+    acceptCompression: [],
+    useBinaryFormat: true,
+  });
+  return createClient(RaftPeerService, transport);
+}
+
+/** One peer: its address, its send queue and its Replicate stream. */
+class PeerLink {
+  state: LinkState = "idle";
+  private queue: Message[] = [];
+  private wake: (() => void) | undefined;
+  private ctl: AbortController | undefined;
+  private failures = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly sm: WindowedSessionManager;
+  private readonly client: Client<typeof RaftPeerService>;
+
+  constructor(
+    readonly id: NodeId,
+    readonly address: string,
+    private readonly s: Settings,
+  ) {
+    this.sm = new WindowedSessionManager(baseUrl(address), {
+      // A dead peer with an open stream is noticed within seconds.
+      pingIntervalMs: 5_000,
+      pingTimeoutMs: 5_000,
+    });
+    this.client = peerClient(address, this.sm);
+  }
+
+  enqueue(messages: Message[]): void {
+    switch (this.state) {
+      case "closed":
+        return;
+      case "backoff":
+        this.s.unreachable(this.id);
+        return;
+      case "idle":
+        this.queue.push(...messages);
+        this.connect();
+        return;
+      default:
+        if (this.queue.length + messages.length > this.s.maxQueued) {
+          this.s.unreachable(this.id);
+          return;
+        }
+        this.queue.push(...messages);
+        this.wakeUp();
+    }
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private connect(): void {
+    this.state = "connecting";
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    const responses = this.client.replicate(this.frames(ctl.signal), { signal: ctl.signal });
+    void (async () => {
+      try {
+        for await (const res of responses) {
+          if (this.ctl !== ctl) return;
+          if (res.nodeId !== BigInt(this.id)) {
+            throw new ConnectError(
+              `the node at ${this.address} is node ${res.nodeId}, expected ${this.id}`,
+              Code.FailedPrecondition,
+            );
+          }
+          if (this.state === "connecting") {
+            this.state = "open";
+            this.failures = 0;
+          }
+        }
+        throw new ConnectError("the peer ended the stream", Code.Unavailable);
+      } catch (e) {
+        if (this.ctl === ctl) this.fail(e);
+      }
+    })();
+  }
+
+  /** The request body: the hello, then whatever is queued each time the stream can take more. */
+  private async *frames(signal: AbortSignal): AsyncGenerator<ReplicateRequest> {
+    const onAbort = (): void => this.wakeUp();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      let hello: ReturnType<typeof makeHello> | undefined = makeHello(this.s.identity, this.id);
+      for (;;) {
+        while (this.queue.length === 0 && !signal.aborted && hello === undefined) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+          });
+        }
+        if (signal.aborted) return;
+        yield replicateFrame(hello, this.take());
+        hello = undefined;
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** The queued messages, up to about maxFrameBytes (at least one). */
+  private take(): Message[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      bytes += approxMessageBytes(this.queue[n] as Message);
+      if (n > 0 && bytes > this.s.maxFrameBytes) break;
+      n++;
+    }
+    if (n === this.queue.length) {
+      const all = this.queue;
+      this.queue = [];
+      return all;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private fail(e: unknown): void {
+    if (this.state === "closed") return;
+    const ce = ConnectError.from(e);
+    this.ctl?.abort();
+    this.ctl = undefined;
+    this.failures++;
+    const dropped = this.queue.length;
+    this.queue = [];
+    const wasOpen = this.state === "open";
+    this.state = "backoff";
+    const base = Math.min(this.s.initialMs * 2 ** (this.failures - 1), this.s.maxMs);
+    const delay = base / 2 + (Math.random() * base) / 2;
+    // A refusal (another cluster, a wrong id) is a configuration problem worth a warning every
+    // time; a peer that is down is logged on the first failure only.
+    if (
+      ce.code === Code.FailedPrecondition ||
+      ce.code === Code.InvalidArgument ||
+      this.failures === 1 ||
+      wasOpen
+    ) {
+      this.s.logger.warn(
+        {
+          peer: this.id,
+          address: this.address,
+          code: Code[ce.code],
+          dropped,
+          retryInMs: Math.round(delay),
+        },
+        `peer stream to node ${this.id} at ${this.address} failed: ${ce.rawMessage}`,
+      );
+    }
+    this.s.unreachable(this.id);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.state === "backoff") this.state = "idle";
+    }, delay);
+  }
+
+  close(): void {
+    this.state = "closed";
+    if (this.timer) clearTimeout(this.timer);
+    this.ctl?.abort();
+    this.ctl = undefined;
+    this.queue = [];
+    this.wakeUp();
+    this.sm.abort();
+  }
+}
+
+/** Whether a failed snapshot transfer may be resumed by another attempt. */
+function retryableSnapshotError(e: unknown): boolean {
+  const code = ConnectError.from(e).code;
+  return (
+    code === Code.Unavailable ||
+    code === Code.Aborted ||
+    code === Code.DataLoss ||
+    code === Code.Internal ||
+    code === Code.Unknown ||
+    code === Code.Canceled ||
+    code === Code.DeadlineExceeded
+  );
+}
+
+export function createConnectPeerTransport(opts: ConnectPeerTransportOptions): PeerTransport {
+  return new ConnectPeerTransport(opts);
+}
+
+class ConnectPeerTransport implements PeerTransport {
+  private readonly links = new Map<NodeId, PeerLink>();
+  private readonly addresses = new Map<NodeId, string>();
+  private readonly settings: Settings;
+  private readonly snapshotChunkBytes: number;
+  private readonly snapshotAttempts: number;
+  private readonly transfers = new Set<AbortController>();
+  private closed = false;
+
+  constructor(private readonly opts: ConnectPeerTransportOptions) {
+    const onUnreachable = opts.onUnreachable;
+    this.settings = {
+      identity: opts.identity,
+      logger: opts.logger ?? silentLogger,
+      initialMs: opts.reconnect?.initialMs ?? 50,
+      maxMs: opts.reconnect?.maxMs ?? 1000,
+      maxQueued: opts.maxQueuedMessages ?? 10_000,
+      maxFrameBytes: opts.maxFrameBytes ?? 8 * 1024 * 1024,
+      unreachable: (id) => {
+        try {
+          onUnreachable?.(id);
+        } catch {
+          // The engine's callback must not break the transport.
+        }
+      },
+    };
+    this.snapshotChunkBytes = opts.snapshotChunkBytes ?? 512 * 1024;
+    this.snapshotAttempts = opts.snapshotAttempts ?? 3;
+    for (const [id, address] of opts.peers ?? []) this.addresses.set(id, address);
+  }
+
+  send(messages: readonly Message[]): void {
+    if (this.closed) return;
+    // Group by destination, keeping each peer's order.
+    const byPeer = new Map<NodeId, Message[]>();
+    for (const m of messages) {
+      const list = byPeer.get(m.to);
+      if (list) list.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    for (const [id, list] of byPeer) {
+      const link = this.link(id);
+      if (link) link.enqueue(list);
+      else this.settings.unreachable(id);
+    }
+  }
+
+  private link(id: NodeId): PeerLink | undefined {
+    let link = this.links.get(id);
+    if (link) return link;
+    const address = this.addresses.get(id);
+    if (address === undefined || id === this.opts.identity.nodeId) return undefined;
+    link = new PeerLink(id, address, this.settings);
+    this.links.set(id, link);
+    return link;
+  }
+
+  setPeerAddress(id: NodeId, address: string): void {
+    if (this.addresses.get(id) === address) return;
+    this.addresses.set(id, address);
+    const old = this.links.get(id);
+    if (old) {
+      old.close();
+      this.links.delete(id);
+    }
+  }
+
+  removePeer(id: NodeId): void {
+    this.addresses.delete(id);
+    this.links.get(id)?.close();
+    this.links.delete(id);
+  }
+
+  async sendSnapshot(to: NodeId, snapshot: OutgoingSnapshot): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.snapshotAttempts; attempt++) {
+      if (this.closed) throw new ConnectError("the transport is closed", Code.Unavailable);
+      const address = this.addresses.get(to);
+      if (address === undefined) {
+        throw new ConnectError(`no address known for node ${to}`, Code.FailedPrecondition);
+      }
+      try {
+        await this.transfer(to, address, snapshot);
+        return;
+      } catch (e) {
+        lastError = e;
+        const ce = ConnectError.from(e);
+        this.settings.logger.warn(
+          { peer: to, attempt, code: Code[ce.code] },
+          `snapshot ${snapshot.metadata.index}@${snapshot.metadata.term} to node ${to} failed: ${ce.rawMessage}`,
+        );
+        if (!retryableSnapshotError(e) || attempt === this.snapshotAttempts) break;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), 1000)));
+      }
+    }
+    throw lastError;
+  }
+
+  /** One transfer attempt on a fresh connection, from the offset the receiver reports. */
+  private async transfer(to: NodeId, address: string, snap: OutgoingSnapshot): Promise<void> {
+    const sm = new WindowedSessionManager(baseUrl(address));
+    const client = peerClient(address, sm);
+    const ctl = new AbortController();
+    this.transfers.add(ctl);
+    const out = new Channel<InstallSnapshotRequest>(4);
+    try {
+      const responses = client.installSnapshot(out, { signal: ctl.signal })[Symbol.asyncIterator]();
+      await out.push(
+        create(InstallSnapshotRequestSchema, {
+          header: create(SnapshotHeaderSchema, {
+            hello: makeHello(this.opts.identity, to),
+            term: BigInt(snap.term),
+            metadata: snapshotMetadataToProto(snap.metadata),
+            totalBytes: BigInt(snap.totalBytes),
+            crc32c: snap.crc32c,
+          }),
+        }),
+      );
+      const first = await responses.next();
+      if (first.done)
+        throw new ConnectError("the receiver did not answer the header", Code.Aborted);
+      const start = Number(first.value.resumeOffset);
+      if (!(start >= 0 && start <= snap.totalBytes)) {
+        throw new ConnectError(`the receiver asked to resume at ${start}`, Code.Internal);
+      }
+      // The receiver's next answer is its verdict; if it comes early, it is an error to stop on.
+      const verdict = responses.next();
+      let early: unknown;
+      verdict.then(
+        () => {
+          early ??= new ConnectError("the receiver answered before the last chunk", Code.Internal);
+          out.fail(early);
+        },
+        (e) => {
+          early ??= e;
+          out.fail(e);
+        },
+      );
+      let offset = start;
+      const chunk = this.snapshotChunkBytes;
+      try {
+        for await (const piece of snap.chunks(start)) {
+          for (let i = 0; i < piece.length; i += chunk) {
+            const data = piece.subarray(i, Math.min(i + chunk, piece.length));
+            await out.push(
+              create(InstallSnapshotRequestSchema, {
+                offset: BigInt(offset),
+                data,
+                crc32c: crc32c(data),
+              }),
+            );
+            offset += data.length;
+          }
+        }
+        if (offset !== snap.totalBytes) {
+          throw new ConnectError(
+            `the snapshot's chunks from ${start} end at ${offset}, not at ${snap.totalBytes}`,
+            Code.Internal,
+          );
+        }
+        await out.push(
+          create(InstallSnapshotRequestSchema, { offset: BigInt(offset), last: true }),
+        );
+        out.end();
+      } catch (e) {
+        throw early ?? e;
+      }
+      const r = await verdict;
+      if (r.done || !r.value.done) {
+        throw new ConnectError(
+          "the receiver ended the transfer without installing it",
+          Code.Aborted,
+        );
+      }
+    } finally {
+      out.fail(new Error("transfer finished"));
+      ctl.abort();
+      this.transfers.delete(ctl);
+      sm.abort();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    for (const t of this.transfers) t.abort();
+  }
+}
