@@ -7,6 +7,28 @@ import { describe, expect, it } from "vitest";
 import { drainAll, newNode, ofType } from "./testing/raft-fixtures.js";
 import { MessageType, message, StateRole } from "./types.js";
 
+/** Node 1 of voters {1, 2} with entries of `terms`, commit 2, campaigning. */
+function candidate(terms: number[]) {
+  const n1 = newNode(1, { voters: [1, 2], terms, hardState: { term: 2, vote: 0, commit: 2 } });
+  n1.raw.campaign();
+  return { n1, votes: ofType(drainAll(n1), MessageType.Vote, 2) };
+}
+
+/** Node 2 rejects node 1's vote with the commit hint (index, logTerm). */
+function rejectWithHint(n1: ReturnType<typeof candidate>["n1"], index: number, logTerm: number) {
+  n1.raw.step(
+    message({
+      type: MessageType.VoteResp,
+      from: 2,
+      to: 1,
+      term: n1.raw.raft.term,
+      reject: true,
+      index,
+      logTerm,
+    }),
+  );
+}
+
 describe("commit hints in vote rejections", () => {
   it("a rejection carries the rejecting node's commit index and the term of its entry", () => {
     // Node 2 has a longer log (5 entries, committed 4) than candidate 1 (3 entries).
@@ -21,26 +43,9 @@ describe("commit hints in vote rejections", () => {
   });
 
   it("a candidate holding the hinted entry learns the commit and applies it", () => {
-    const n1 = newNode(1, {
-      voters: [1, 2],
-      terms: [1, 1, 2, 2],
-      hardState: { term: 2, vote: 0, commit: 2 },
-    });
-    n1.raw.campaign();
-    const votes = ofType(drainAll(n1), MessageType.Vote, 2);
+    const { n1, votes } = candidate([1, 1, 2, 2]);
     expect(votes).toHaveLength(1);
-    const term = n1.raw.raft.term;
-    n1.raw.step(
-      message({
-        type: MessageType.VoteResp,
-        from: 2,
-        to: 1,
-        term,
-        reject: true,
-        index: 4,
-        logTerm: 2,
-      }),
-    );
+    rejectWithHint(n1, 4, 2);
     const rd = n1.raw.ready();
     expect(rd.hardState?.commit).toBe(4);
     expect(rd.committedEntries.map((e) => e.index)).toEqual([3, 4]);
@@ -49,46 +54,14 @@ describe("commit hints in vote rejections", () => {
   });
 
   it("a hint whose term differs from the candidate's entry there is ignored", () => {
-    const n1 = newNode(1, {
-      voters: [1, 2],
-      terms: [1, 1, 2, 2],
-      hardState: { term: 2, vote: 0, commit: 2 },
-    });
-    n1.raw.campaign();
-    drainAll(n1);
-    n1.raw.step(
-      message({
-        type: MessageType.VoteResp,
-        from: 2,
-        to: 1,
-        term: n1.raw.raft.term,
-        reject: true,
-        index: 4,
-        logTerm: 3,
-      }),
-    );
+    const { n1 } = candidate([1, 1, 2, 2]);
+    rejectWithHint(n1, 4, 3);
     expect(n1.raw.raft.log.committed).toBe(2);
   });
 
   it("a hint past the candidate's log is ignored", () => {
-    const n1 = newNode(1, {
-      voters: [1, 2],
-      terms: [1, 1, 2],
-      hardState: { term: 2, vote: 0, commit: 2 },
-    });
-    n1.raw.campaign();
-    drainAll(n1);
-    n1.raw.step(
-      message({
-        type: MessageType.VoteResp,
-        from: 2,
-        to: 1,
-        term: n1.raw.raft.term,
-        reject: true,
-        index: 5,
-        logTerm: 2,
-      }),
-    );
+    const { n1 } = candidate([1, 1, 2]);
+    rejectWithHint(n1, 5, 2);
     expect(n1.raw.raft.log.committed).toBe(2);
   });
 });

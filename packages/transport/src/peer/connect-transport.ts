@@ -19,10 +19,11 @@ import {
   type ReplicateRequest,
   SnapshotHeaderSchema,
 } from "@d-engine/proto/peer";
+import { snapshotMetadataToProto } from "@d-engine/proto/raft-codec";
 import { crc32c } from "@node-rs/crc32";
 import { silentLogger, type TransportLogger } from "../log.js";
 import { Channel } from "../util/channel.js";
-import { approxMessageBytes, snapshotMetadataToProto } from "./codec.js";
+import { approxMessageBytes } from "./codec.js";
 import { makeHello } from "./hello.js";
 import { replicateFrame } from "./message-encoding.js";
 import type { OutgoingSnapshot, PeerHandler, PeerIdentity, PeerTransport } from "./types.js";

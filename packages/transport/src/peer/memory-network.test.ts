@@ -1,5 +1,6 @@
 import { type Message, MessageType, message, type NodeId } from "@d-engine/core";
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../testing/wait.js";
 import { MemoryNetwork } from "./memory-network.js";
 import type {
   IncomingSnapshotHeader,
@@ -35,15 +36,6 @@ class Recorder implements PeerHandler {
       },
       async abort() {},
     };
-  }
-}
-
-/** Resolves once `cond` holds, polling on macrotasks; fails after `ms`. */
-async function waitFor(cond: () => boolean, what: string, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -2,7 +2,7 @@
 // spends several µs per entry decoding by reflection). The Replicate handler is registered with
 // a view of ReplicateRequest that declares only the hello, so protobuf-es leaves field 2 (the
 // messages) as raw unknown-field bytes and this decoder reads them. Any valid encoding is
-// accepted (fields in any order, unknown fields skipped); anything else is a PeerCodecError.
+// accepted (fields in any order, unknown fields skipped); anything else is a CodecError.
 import {
   create,
   createFileRegistry,
@@ -19,126 +19,30 @@ import {
 import type { Entry, Message, MessageType, Snapshot } from "@d-engine/core";
 import { SnapshotSchema } from "@d-engine/proto";
 import { file_dengine_peer_v1_peer, RaftPeerService } from "@d-engine/proto/peer";
-import { confStateFromProto, isPeerMessageType, PeerCodecError } from "./codec.js";
+import {
+  CodecError,
+  decodeEntry,
+  expectWire,
+  ProtoReader,
+  snapshotMetadataFromProto,
+} from "@d-engine/proto/raft-codec";
+import { isPeerMessageType } from "./codec.js";
 
 const EMPTY: Uint8Array = new Uint8Array(0);
-const MAX = Number.MAX_SAFE_INTEGER;
-
-class Reader {
-  pos = 0;
-  constructor(
-    readonly buf: Uint8Array,
-    readonly end = buf.length,
-  ) {}
-
-  varint(what: string): number {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new PeerCodecError(`truncated varint in ${what}`);
-      const b = this.buf[this.pos++] as number;
-      result += (b & 0x7f) * mul;
-      if (b < 0x80) {
-        if (result > MAX) throw new PeerCodecError(`${what} is larger than 2^53 - 1`);
-        return result;
-      }
-      mul *= 128;
-    }
-    throw new PeerCodecError(`malformed varint in ${what}`);
-  }
-
-  bytes(what: string): Uint8Array {
-    const n = this.varint(`${what} length`);
-    if (this.pos + n > this.end) throw new PeerCodecError(`${what} runs past its message`);
-    const out = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  skip(wireType: number, what: string): void {
-    switch (wireType) {
-      case WireType.Varint:
-        this.varint(what);
-        return;
-      case WireType.Bit64:
-        this.pos += 8;
-        break;
-      case WireType.LengthDelimited:
-        this.bytes(what);
-        return;
-      case WireType.Bit32:
-        this.pos += 4;
-        break;
-      default:
-        throw new PeerCodecError(`unsupported wire type ${wireType} in ${what}`);
-    }
-    if (this.pos > this.end) throw new PeerCodecError(`${what} runs past its message`);
-  }
-}
-
-function expectWire(actual: number, expected: WireType, what: string): void {
-  if (actual !== expected) throw new PeerCodecError(`${what} has wire type ${actual}`);
-}
-
-function decodeEntry(buf: Uint8Array): Entry {
-  const r = new Reader(buf);
-  let term = 0;
-  let index = 0;
-  let type = 0;
-  let data = EMPTY;
-  while (r.pos < r.end) {
-    const tag = r.varint("entry tag");
-    const no = Math.floor(tag / 8);
-    const wt = tag & 7;
-    switch (no) {
-      case 1:
-        expectWire(wt, WireType.Varint, "entry term");
-        term = r.varint("entry term");
-        break;
-      case 2:
-        expectWire(wt, WireType.Varint, "entry index");
-        index = r.varint("entry index");
-        break;
-      case 3:
-        expectWire(wt, WireType.Varint, "entry type");
-        type = r.varint("entry type");
-        break;
-      case 4:
-        expectWire(wt, WireType.LengthDelimited, "entry data");
-        data = r.bytes("entry data");
-        break;
-      default:
-        r.skip(wt, "entry");
-    }
-  }
-  if (type !== 0 && type !== 1) throw new PeerCodecError(`unknown entry type ${type}`);
-  return { term, index, type, data };
-}
 
 function decodeSnapshot(buf: Uint8Array): Snapshot {
   let pb: ReturnType<typeof fromBinary<typeof SnapshotSchema>>;
   try {
     pb = fromBinary(SnapshotSchema, buf);
   } catch (e) {
-    throw new PeerCodecError(`malformed snapshot: ${String(e)}`);
+    throw new CodecError(`malformed snapshot: ${String(e)}`);
   }
-  const n = (v: bigint, what: string): number => {
-    if (v > BigInt(MAX)) throw new PeerCodecError(`${what} is larger than 2^53 - 1`);
-    return Number(v);
-  };
-  return {
-    metadata: {
-      index: n(pb.metadata?.index ?? 0n, "snapshot index"),
-      term: n(pb.metadata?.term ?? 0n, "snapshot term"),
-      confState: confStateFromProto(pb.metadata?.confState),
-    },
-    data: pb.data,
-  };
+  return { metadata: snapshotMetadataFromProto(pb.metadata), data: pb.data };
 }
 
 /** A dengine.v1.Message from its bytes, checked like messageFromProto. */
 export function decodeMessage(buf: Uint8Array): Message {
-  const r = new Reader(buf);
+  const r = new ProtoReader(buf);
   let type = 0;
   let to = 0;
   let from = 0;
@@ -178,10 +82,13 @@ export function decodeMessage(buf: Uint8Array): Message {
       case 6:
         index = num("index");
         break;
-      case 7:
+      case 7: {
         expectWire(wt, WireType.LengthDelimited, "entries");
-        entries.push(decodeEntry(r.bytes("entry")));
+        const bytes = r.bytes("entry");
+        // A view, not a copy: the frame's buffer is not reused.
+        entries.push(decodeEntry(bytes, 0, bytes.length, false));
         break;
+      }
       case 8:
         commit = num("commit");
         break;
@@ -204,7 +111,7 @@ export function decodeMessage(buf: Uint8Array): Message {
     }
   }
   if (!isPeerMessageType(type)) {
-    throw new PeerCodecError(`message type ${type} is not a peer message type`);
+    throw new CodecError(`message type ${type} is not a peer message type`);
   }
   return {
     type: type as MessageType,
@@ -230,10 +137,10 @@ export function decodeRawMessages(
   for (const u of unknown ?? []) {
     if (u.no !== 2) continue;
     if (u.wireType !== WireType.LengthDelimited) {
-      throw new PeerCodecError(`messages has wire type ${u.wireType}`);
+      throw new CodecError(`messages has wire type ${u.wireType}`);
     }
     // The unknown field's data starts with the length prefix.
-    const r = new Reader(u.data);
+    const r = new ProtoReader(u.data);
     out.push(decodeMessage(r.bytes("message")));
   }
   return out;

@@ -2,8 +2,9 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { EntryType, type Message, MessageType, message, seededRng } from "@d-engine/core";
 import { MessageSchema } from "@d-engine/proto";
 import { ReplicateRequestSchema } from "@d-engine/proto/peer";
+import { CodecError } from "@d-engine/proto/raft-codec";
 import { describe, expect, it } from "vitest";
-import { messageFromProto, messageToProto, PeerCodecError } from "./codec.js";
+import { messageFromProto, messageToProto } from "../testing/protobuf-es-messages.js";
 import { makeHello } from "./hello.js";
 import { decodeMessage, decodeRawMessages, RawReplicateRequestSchema } from "./message-decoding.js";
 import { encodeMessage, replicateFrame } from "./message-encoding.js";
@@ -111,9 +112,9 @@ describe("the hand-written message decoder", () => {
     expect(decodeRawMessages(raw.$unknown)).toEqual(ms);
   });
 
-  it("refuses malformed messages with a PeerCodecError", () => {
+  it("refuses malformed messages with a CodecError", () => {
     const ok = encodeMessage(message({ type: MessageType.App, to: 2, from: 1, term: 1 }));
-    expect(() => decodeMessage(ok.subarray(0, ok.length - 1))).toThrow(PeerCodecError);
+    expect(() => decodeMessage(ok.subarray(0, ok.length - 1))).toThrow(CodecError);
     // A local-only type never comes from the network.
     expect(() => decodeMessage(encodeMessage(message({ type: MessageType.Hup })))).toThrow(
       /not a peer message/,

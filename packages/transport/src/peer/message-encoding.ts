@@ -6,67 +6,21 @@
 // decodes them with the generated schema as usual (message-encoding.test.ts checks both).
 import { toBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import type { Entry, Message } from "@d-engine/core";
+import type { Message } from "@d-engine/core";
 import { SnapshotSchema } from "@d-engine/proto";
 import type { PeerHello, ReplicateRequest } from "@d-engine/proto/peer";
-import { snapshotMetadataToProto } from "./codec.js";
-
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(buf: Uint8Array, pos: number, v: number): number {
-  // Numbers up to 2^53 do not fit bitwise operators, hence % and division above 2^31.
-  while (v >= 0x80) {
-    buf[pos++] = v < 0x80000000 ? (v & 0x7f) | 0x80 : (v % 128) | 0x80;
-    v = v < 0x80000000 ? v >>> 7 : Math.floor(v / 128);
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
-/** Writes tag and value at `pos` unless the value is the default 0; returns the new position. */
-function varintAt(buf: Uint8Array, pos: number, tag: number, v: number): number {
-  if (v === 0) return pos;
-  buf[pos] = tag;
-  return writeVarint(buf, pos + 1, v);
-}
-
-function checkU64(v: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw new RangeError(`${what} ${v} is not a non-negative safe integer`);
-  }
-  return v;
-}
-
-/** Size of a varint field (tag + value), 0 when the value is the default. */
-const vField = (v: number): number => (v === 0 ? 0 : 1 + varintSize(v));
-/** Size of a length-delimited field with a one-byte tag, 0 when empty. */
-const lenField = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n) + n);
-
-function entrySize(e: Entry): number {
-  checkU64(e.term, "entry term");
-  checkU64(e.index, "entry index");
-  return vField(e.term) + vField(e.index) + vField(e.type) + lenField(e.data.length);
-}
-
-function writeEntry(buf: Uint8Array, pos: number, e: Entry): number {
-  pos = varintAt(buf, pos, 0x08, e.term);
-  pos = varintAt(buf, pos, 0x10, e.index);
-  pos = varintAt(buf, pos, 0x18, e.type);
-  if (e.data.length !== 0) {
-    buf[pos] = 0x22;
-    pos = writeVarint(buf, pos + 1, e.data.length);
-    buf.set(e.data, pos);
-    pos += e.data.length;
-  }
-  return pos;
-}
+import {
+  bytesFieldSize,
+  checkU64,
+  encodeEntryInto,
+  entryEncodedSize,
+  snapshotMetadataToProto,
+  varintFieldSize,
+  varintSize,
+  writeBytesField,
+  writeVarint,
+  writeVarintField,
+} from "@d-engine/proto/raft-codec";
 
 /** The protobuf encoding of `m` as a dengine.v1.Message. */
 export function encodeMessage(m: Message): Uint8Array {
@@ -81,7 +35,7 @@ export function encodeMessage(m: Message): Uint8Array {
   ] as const) {
     checkU64(v, what);
   }
-  const entrySizes = m.entries.map(entrySize);
+  const entrySizes = m.entries.map(entryEncodedSize);
   const snapshot = m.snapshot
     ? toBinary(SnapshotSchema, {
         $typeName: "dengine.v1.Snapshot",
@@ -90,16 +44,16 @@ export function encodeMessage(m: Message): Uint8Array {
       })
     : undefined;
   let size =
-    vField(m.type) +
-    vField(m.to) +
-    vField(m.from) +
-    vField(m.term) +
-    vField(m.logTerm) +
-    vField(m.index) +
-    vField(m.commit) +
+    varintFieldSize(m.type) +
+    varintFieldSize(m.to) +
+    varintFieldSize(m.from) +
+    varintFieldSize(m.term) +
+    varintFieldSize(m.logTerm) +
+    varintFieldSize(m.index) +
+    varintFieldSize(m.commit) +
     (m.reject ? 2 : 0) +
-    vField(m.rejectHint) +
-    lenField(m.context.length);
+    varintFieldSize(m.rejectHint) +
+    bytesFieldSize(m.context.length);
   // An empty entry is still written (a repeated message field has no default to skip).
   for (const n of entrySizes) size += 1 + varintSize(n) + n;
   if (snapshot) size += 1 + varintSize(snapshot.length) + snapshot.length;
@@ -107,7 +61,7 @@ export function encodeMessage(m: Message): Uint8Array {
   const buf = new Uint8Array(size);
   let pos = 0;
   const v = (tag: number, value: number): void => {
-    pos = varintAt(buf, pos, tag, value);
+    pos = writeVarintField(buf, pos, tag, value);
   };
   v(0x08, m.type);
   v(0x10, m.to);
@@ -118,7 +72,7 @@ export function encodeMessage(m: Message): Uint8Array {
   m.entries.forEach((e, i) => {
     buf[pos] = 0x3a;
     pos = writeVarint(buf, pos + 1, entrySizes[i] as number);
-    pos = writeEntry(buf, pos, e);
+    pos = encodeEntryInto(e, buf, pos);
   });
   v(0x40, m.commit);
   if (snapshot) {
@@ -132,12 +86,7 @@ export function encodeMessage(m: Message): Uint8Array {
     buf[pos++] = 1;
   }
   v(0x58, m.rejectHint);
-  if (m.context.length !== 0) {
-    buf[pos] = 0x62;
-    pos = writeVarint(buf, pos + 1, m.context.length);
-    buf.set(m.context, pos);
-    pos += m.context.length;
-  }
+  pos = writeBytesField(buf, pos, 0x62, m.context);
   if (pos !== size) throw new Error(`message encoding: wrote ${pos} bytes, sized ${size}`);
   return buf;
 }

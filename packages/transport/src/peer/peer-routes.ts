@@ -12,10 +12,10 @@ import {
   type ReplicateRequest,
   ReplicateResponseSchema,
 } from "@d-engine/proto/peer";
+import { CodecError, snapshotMetadataFromProto } from "@d-engine/proto/raft-codec";
 import { crc32c } from "@node-rs/crc32";
 import { consoleLogger, type TransportLogger } from "../log.js";
 import { nextOrStop } from "../util/channel.js";
-import { PeerCodecError, snapshotMetadataFromProto } from "./codec.js";
 import { type CheckedHello, checkHello } from "./hello.js";
 import { decodeRawMessages, rawPeerService } from "./message-decoding.js";
 import type { PeerHandler, PeerIdentity, SnapshotReceiver } from "./types.js";
@@ -73,7 +73,7 @@ export function peerRoutes(
     try {
       messages = decodeRawMessages(frame.$unknown);
     } catch (e) {
-      if (e instanceof PeerCodecError) {
+      if (e instanceof CodecError) {
         throw new ConnectError(`malformed Raft message: ${e.message}`, Code.InvalidArgument);
       }
       throw e;

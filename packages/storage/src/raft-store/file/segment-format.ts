@@ -10,7 +10,7 @@
 // Indexes are consecutive across records and segments; the scan checks that too, so a record
 // whose checksum passes but sits in the wrong place is caught.
 import type { Entry } from "@d-engine/core";
-import { decodeEntry, EntryDecodeError, encodeEntryInto, entryEncodedSize } from "../codec.js";
+import { CodecError, decodeEntry, encodeEntryInto, entryEncodedSize } from "../codec.js";
 import { crc32c } from "../crc.js";
 import { corruptAt } from "../errors.js";
 import { pad20 } from "./fs-util.js";
@@ -88,7 +88,7 @@ export function decodeRecord(
   try {
     return { entry: decodeEntry(bytes, start, start + len), next: start + len };
   } catch (e) {
-    if (!(e instanceof EntryDecodeError)) throw e;
+    if (!(e instanceof CodecError)) throw e;
     throw corruptAt(
       path,
       fileOffset + pos,
