@@ -132,6 +132,23 @@ export class InternalError extends DEngineError {
   }
 }
 
+/**
+ * The server ended a watch: its start revision was compacted (`compactRevision` says to what;
+ * read the current state and watch again from there), the watcher fell too far behind
+ * ("slow consumer"), or the node stopped. Every batch delivered before it is valid: a new watch
+ * from the last delivered revision + 1 continues without a gap (unless compacted).
+ */
+export class WatchCanceledError extends DEngineError {
+  constructor(
+    readonly reason: string,
+    /** The compacted revision, if the watch was canceled because its start was compacted. */
+    readonly compactRevision = 0,
+    message = `the watch was canceled: ${reason}${compactRevision ? ` (compacted revision ${compactRevision})` : ""}`,
+  ) {
+    super(compactRevision ? "compacted" : "unavailable", message);
+  }
+}
+
 export function isDEngineError(e: unknown): e is DEngineError {
   return e instanceof DEngineError;
 }

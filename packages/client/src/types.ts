@@ -2,6 +2,12 @@
 // the embedded engine's in-process client. Keys and values are bytes; strings are accepted and
 // encoded as UTF-8. Revisions, versions and lease ids are JS numbers (safe integers).
 
+import type { LeaseApi } from "./lease/types.js";
+import type { Watcher, WatchOptions } from "./watch/types.js";
+
+export type * from "./lease/types.js";
+export type * from "./watch/types.js";
+
 /** A key or value: bytes, or a string encoded as UTF-8. */
 export type Bytes = string | Uint8Array;
 
@@ -286,6 +292,11 @@ export interface ClusterApi {
   leader(opts?: CallOptions): Promise<LeaderInfo>;
   /** The status of the node that answers (network client: the node at `endpoint`, or any). */
   status(opts?: CallOptions & { readonly endpoint?: string }): Promise<NodeStatus>;
+  /**
+   * The members at once, then the members after every committed membership change (as the
+   * serving node applies them). Ends when `signal` aborts or the loop breaks.
+   */
+  watchMembers(opts?: CallOptions): AsyncIterable<MemberList>;
 }
 
 /** Snapshots and backups. */
@@ -299,6 +310,10 @@ export interface MaintenanceApi {
 export interface DEngineClient extends KvApi {
   readonly cluster: ClusterApi;
   readonly maintenance: MaintenanceApi;
+  /** Grant, revoke, keep alive and inspect leases. */
+  readonly leases: LeaseApi;
+  /** Watches a key, prefix or range (see Watcher). */
+  watch(opts: WatchOptions): Watcher;
   /** Releases connections; pending calls fail with UnavailableError. */
   close(): Promise<void>;
 }

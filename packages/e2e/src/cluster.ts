@@ -13,6 +13,8 @@ export interface ClusterNode {
   readonly address: string;
   readonly dataDir: string;
   readonly process: ServerProcess;
+  /** host:port of the node's HTTP/1.1 listener for /metrics and /health. */
+  readonly metricsAddress: string;
 }
 
 export interface ClusterOptions {
@@ -35,15 +37,26 @@ export class LocalCluster {
   static async start(opts: ClusterOptions): Promise<LocalCluster> {
     const dir = await mkdtemp(join(tmpdir(), "dengine-e2e-"));
     const c = new LocalCluster(dir, opts.clusterId ?? "e2e", opts.args ?? []);
-    const ports = await freePorts(opts.size);
-    const members = ports.map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}` }));
+    // A node port and a metrics port for each node, all distinct.
+    const ports = await freePorts(2 * opts.size);
+    const members = ports
+      .slice(0, opts.size)
+      .map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}` }));
     const initial = members.map((m) => `${m.id}=${m.address}`).join(",");
-    for (const m of members) c.spawn(m.id, m.address, ["--initial-cluster", initial]);
+    for (const m of members) {
+      const metrics = `127.0.0.1:${ports[opts.size + m.id - 1]}`;
+      c.spawn(m.id, m.address, metrics, ["--initial-cluster", initial]);
+    }
     await c.waitForLeader();
     return c;
   }
 
-  private spawn(id: number, address: string, extra: readonly string[]): ClusterNode {
+  private spawn(
+    id: number,
+    address: string,
+    metricsAddress: string,
+    extra: readonly string[],
+  ): ClusterNode {
     const dataDir = join(this.dir, `node-${id}`);
     const proc = new ServerProcess(`node ${id}`, [
       "start",
@@ -55,10 +68,12 @@ export class LocalCluster {
       address,
       "--data-dir",
       dataDir,
+      "--metrics-listen",
+      metricsAddress,
       ...extra,
       ...this.args,
     ]);
-    const node = { id, address, dataDir, process: proc };
+    const node = { id, address, dataDir, process: proc, metricsAddress };
     this.nodes.set(id, node);
     proc.start();
     return node;
@@ -120,8 +135,8 @@ export class LocalCluster {
 
   /** Starts a new node that waits to be added (it joins as a learner). */
   async spawnJoiner(id: number): Promise<ClusterNode> {
-    const [port] = await freePorts(1);
-    return this.spawn(id, `127.0.0.1:${port}`, ["--join"]);
+    const [port, metricsPort] = await freePorts(2);
+    return this.spawn(id, `127.0.0.1:${port}`, `127.0.0.1:${metricsPort}`, ["--join"]);
   }
 
   /** Logs of every node, for a failure message. */

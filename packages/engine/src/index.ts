@@ -11,6 +11,7 @@ export {
 export { consoleLogger, type EngineLogger, SILENT_ENGINE_LOGGER } from "./logger.js";
 export type { MemberRecord } from "./membership/address-book.js";
 export { choosePromotions, type PromotionInput } from "./membership/promoter.js";
+export { EngineMetrics, METRIC_NAMES, type MetricsSources } from "./metrics/index.js";
 export {
   type CompactionOptions,
   DEFAULT_SNAPSHOT_POLICY,

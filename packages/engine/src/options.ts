@@ -9,6 +9,7 @@ import {
 } from "@d-engine/client";
 import type { PeerHandler, PeerTransport } from "@d-engine/transport";
 import { type EngineLogger, SILENT_ENGINE_LOGGER } from "./logger.js";
+import type { WatchHubOptions } from "./watch/watch-hub.js";
 
 /** A cluster member's id and the host:port where it serves peers and clients. */
 export interface MemberAddress {
@@ -78,6 +79,13 @@ export interface NodeOptions {
   readonly snapshots?: SnapshotPolicy;
   /** Automatic history compaction, on by default (keep 10,000 revisions); false: off. */
   readonly compaction?: CompactionOptions | false;
+  readonly leases?: {
+    /**
+     * How often the leader records the leases' remaining times in the log (default 5000 ms).
+     * After a failover a lease lives at most this plus the election time longer than its TTL.
+     */
+    readonly checkpointIntervalMs?: number;
+  };
   readonly learners?: {
     /** Promote caught-up learners automatically (default true; never read-only ones). */
     readonly autoPromote?: boolean;
@@ -93,6 +101,8 @@ export interface NodeOptions {
   /** Deadline of a call that gives none (default 10 s). */
   readonly requestTimeoutMs?: number;
   readonly logger?: EngineLogger;
+  /** Watch buffers and progress notifications (DEFAULT_WATCH_HUB_OPTIONS). */
+  readonly watch?: WatchHubOptions;
 }
 
 export interface EmbeddedOptions extends NodeOptions {
@@ -124,6 +134,7 @@ export interface ResolvedOptions {
         readonly intervalMs: number;
       }
     | false;
+  readonly leaseCheckpointIntervalMs: number;
   readonly autoPromote: boolean;
   readonly maxLagEntries: number;
   readonly limits: Limits;
@@ -132,6 +143,7 @@ export interface ResolvedOptions {
   readonly retryAfterMs: number;
   readonly requestTimeoutMs: number;
   readonly logger: EngineLogger;
+  readonly watch: WatchHubOptions;
 }
 
 export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = {
@@ -230,6 +242,11 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     allowOverride: o.reads?.allowOverride ?? true,
     snapshots,
     compaction,
+    leaseCheckpointIntervalMs: positiveInt(
+      "leases.checkpointIntervalMs",
+      o.leases?.checkpointIntervalMs,
+      5_000,
+    ),
     autoPromote: o.learners?.autoPromote ?? true,
     maxLagEntries: positiveInt("learners.maxLagEntries", o.learners?.maxLagEntries, 100, 0),
     limits,
@@ -238,5 +255,18 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     retryAfterMs: positiveInt("backpressure.retryAfterMs", bp.retryAfterMs, 100, 0),
     requestTimeoutMs: positiveInt("requestTimeoutMs", o.requestTimeoutMs, 10_000),
     logger: o.logger ?? SILENT_ENGINE_LOGGER,
+    watch: {
+      maxBufferedEvents: positiveInt("watch.maxBufferedEvents", o.watch?.maxBufferedEvents, 10_000),
+      progressIntervalMs: positiveInt(
+        "watch.progressIntervalMs",
+        o.watch?.progressIntervalMs,
+        10_000,
+      ),
+      historyPageRevisions: positiveInt(
+        "watch.historyPageRevisions",
+        o.watch?.historyPageRevisions,
+        256,
+      ),
+    },
   };
 }

@@ -5,6 +5,7 @@ import type { KvEventListener } from "@d-engine/storage";
 import { nodeStatus } from "./api/cluster-api.js";
 import { NodeClient } from "./api/node-client.js";
 import type { NodeApi } from "./api/types.js";
+import type { EngineMetrics } from "./metrics/engine-metrics.js";
 import { type EnginePeerHandler, type NodeOptions, resolveOptions } from "./options.js";
 import { NodeRuntime } from "./runtime/node-runtime.js";
 
@@ -33,6 +34,19 @@ export class RaftNode {
 
   get isLeader(): boolean {
     return this.rt.isLeader();
+  }
+
+  /** The node's current Raft term (e.g. for log lines). */
+  get term(): number {
+    return this.rt.raw.raft.term;
+  }
+
+  /**
+   * This node's Prometheus metrics, in a registry of its own: serve `metrics.text()` with
+   * `metrics.contentType` on an HTTP endpoint (the d-engine server does, on metrics.listen).
+   */
+  get metrics(): EngineMetrics {
+    return this.rt.metrics;
   }
 
   /** The leader this node knows of (id 0: none) and its client address. */

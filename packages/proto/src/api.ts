@@ -3,4 +3,6 @@
 export * from "./gen/dengine/api/v1/cluster_pb.js";
 export * from "./gen/dengine/api/v1/common_pb.js";
 export * from "./gen/dengine/api/v1/kv_pb.js";
+export * from "./gen/dengine/api/v1/lease_pb.js";
 export * from "./gen/dengine/api/v1/maintenance_pb.js";
+export * from "./gen/dengine/api/v1/watch_pb.js";

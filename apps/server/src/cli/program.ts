@@ -3,7 +3,9 @@
 // the environment variable too). Flag values are not checked here: the configuration loader
 // validates them with the other sources and names the flag in its errors.
 import { Command } from "commander";
-import { CONFIG_ENV, CONFIG_FLAG, SETTINGS, type Setting } from "../config/index.js";
+// settings.js, not index.js: the client commands start faster without the config loader.
+import { CONFIG_ENV, CONFIG_FLAG, SETTINGS, type Setting } from "../config/settings.js";
+import { type ClientCliEnv, registerClientCommands } from "./commands/index.js";
 
 export interface StartRequest {
   /** --config, if given. */
@@ -14,6 +16,8 @@ export interface StartRequest {
 
 export interface CliHandlers {
   start(request: StartRequest): Promise<void>;
+  /** The client commands (put, get, status, ...) run in this environment; absent: not offered. */
+  client?: ClientCliEnv;
 }
 
 const ARG: Record<Setting["kind"], string> = {
@@ -50,6 +54,7 @@ export function createProgram(handlers: CliHandlers, version: string): Command {
       flags,
     });
   });
+  if (handlers.client) registerClientCommands(program, handlers.client);
   return program;
 }
 

@@ -1,7 +1,8 @@
 // Rules that relate settings to each other, checked once each setting is valid on its own.
 // Each names every setting involved, so the error can say where those values came from.
-import { isWildcardHost, parseHostPort } from "./address.js";
-import type { Member, ParsedConfig } from "./schema.js";
+import { formatHostPort, isWildcardHost, parseHostPort } from "./address.js";
+import { METRICS_PORT_OFFSET } from "./defaults.js";
+import { METRICS_OFF, type Member, type ParsedConfig } from "./schema.js";
 
 export interface CrossIssue {
   /** The settings involved, the one to fix first. */
@@ -16,6 +17,8 @@ export interface Resolved {
   readonly initial: readonly Member[];
   /** Whether cluster.initial was not set and is this node alone. */
   readonly initialDerived: boolean;
+  /** metrics.listen as set or derived; undefined when it could not be derived. */
+  readonly metricsListen: string | undefined;
 }
 
 export function checkConfig(c: ParsedConfig, r: Resolved): CrossIssue[] {
@@ -101,6 +104,25 @@ export function checkConfig(c: ParsedConfig, r: Resolved): CrossIssue[] {
       "compaction.keepRevisions and compaction.retentionMs are both 0 while compaction.enabled is true: set one of them, or set compaction.enabled = false",
     );
   }
+  if (r.metricsListen === undefined) {
+    add(
+      ["metrics.listen", "node.listen"],
+      `metrics.listen must be set when node.listen's port is above ${65535 - METRICS_PORT_OFFSET} (its default is the node's port + ${METRICS_PORT_OFFSET}; got node.listen "${c.node.listen}")`,
+    );
+  } else if (r.metricsListen !== METRICS_OFF) {
+    const m = parseHostPort(r.metricsListen);
+    const n = parseHostPort(c.node.listen);
+    const overlap =
+      m && n && m.host === n.host
+        ? true
+        : isWildcardHost(m?.host ?? "") || isWildcardHost(n?.host ?? "");
+    if (m && n && m.port === n.port && overlap) {
+      add(
+        ["metrics.listen", "node.listen"],
+        `metrics.listen must not use node.listen's port (both are ${r.metricsListen} and ${c.node.listen})`,
+      );
+    }
+  }
   for (const name of ["maxKeyBytes", "maxValueBytes"] as const) {
     if (c.limits[name] > c.limits.maxRequestBytes) {
       add(
@@ -110,4 +132,10 @@ export function checkConfig(c: ParsedConfig, r: Resolved): CrossIssue[] {
     }
   }
   return issues;
+}
+
+/** metrics.listen's default: loopback (metrics stay private unless asked) at node.listen's port + 100. */
+export function defaultMetricsListen(nodeListen: string): string | undefined {
+  const port = (parseHostPort(nodeListen)?.port ?? 0) + METRICS_PORT_OFFSET;
+  return port <= 65535 ? formatHostPort("127.0.0.1", port) : undefined;
 }

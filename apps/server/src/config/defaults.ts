@@ -50,7 +50,18 @@ export const DEFAULTS: ParsedConfig = {
     maxPendingReads: 10_000,
     retryAfterMs: 100,
   },
+  requests: {
+    timeoutMs: 10_000,
+  },
+  leases: {
+    checkpointIntervalMs: 5_000,
+  },
   log: {
     level: "info",
   },
+  // metrics.listen is derived from node.listen (see load.ts) unless set.
+  metrics: {},
 };
+
+/** The metrics listener's default port is the node's port plus this (9081: 9181). */
+export const METRICS_PORT_OFFSET = 100;

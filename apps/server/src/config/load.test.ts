@@ -371,7 +371,7 @@ describe("validation errors name the setting and where it came from", () => {
     [
       "an unknown table in a file",
       { configFile: "f-table.yaml" },
-      "config file f-table.yaml: unknown setting metrics",
+      "config file f-table.yaml: unknown setting tracing",
     ],
     [
       "a table given as a value",
@@ -391,7 +391,7 @@ describe("validation errors name the setting and where it came from", () => {
   ])("%s", (_, sources, expected) => {
     file("f-empty-dir.toml", '[node]\ndataDir = ""\n');
     file("f-typo.toml", "[raft]\nelectionTick = 10\n");
-    file("f-table.yaml", "metrics:\n  port: 9100\n");
+    file("f-table.yaml", "tracing:\n  port: 9100\n");
     file("f-scalar.toml", "raft = 5\n");
     file(
       "f-member.yaml",

@@ -1,7 +1,7 @@
 // Builds the configuration a server runs with: defaults < config file < environment < flags,
 // validated as a whole, with every error naming the setting and where its value came from.
 import { resolve } from "node:path";
-import { type CrossIssue, checkConfig } from "./checks.js";
+import { type CrossIssue, checkConfig, defaultMetricsListen } from "./checks.js";
 import { DEFAULTS } from "./defaults.js";
 import { fileOrigin, readConfigFile } from "./file.js";
 import { ConfigError, type ConfigIssue, describeZodIssue } from "./issues.js";
@@ -59,7 +59,8 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
     return text === undefined ? undefined : { text, origin: `environment ${s.env}` };
   });
   merged.add(envLayer);
-  const known = new Set([CONFIG_ENV, ...SETTINGS.map((s) => s.env)]);
+  // DENGINE_ENDPOINTS belongs to the terminal client; a shell that sets it may also start a node.
+  const known = new Set([CONFIG_ENV, "DENGINE_ENDPOINTS", ...SETTINGS.map((s) => s.env)]);
   for (const name of Object.keys(env).sort()) {
     if (name.startsWith("DENGINE_") && !known.has(name)) {
       warnings.push(`environment ${name} is not a d-engine server setting; ignored`);
@@ -100,7 +101,17 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const initial =
     c.cluster.initial ?? (c.cluster.join ? [] : [{ id: c.node.id, address: advertise }]);
 
-  const cross = checkConfig(c, { advertise, advertiseDerived, initial, initialDerived });
+  const metricsListen = c.metrics.listen ?? defaultMetricsListen(c.node.listen);
+  if (c.metrics.listen === undefined) {
+    merged.setOrigin("metrics.listen", merged.originOf("node.listen") ?? defaultOrigin());
+  }
+  const cross = checkConfig(c, {
+    advertise,
+    advertiseDerived,
+    initial,
+    initialDerived,
+    metricsListen,
+  });
   if (cross.length > 0) {
     throw new ConfigError(
       cross.map((x) => ({ origin: crossOrigin(merged, x), message: x.message })),
@@ -117,6 +128,8 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
     ...c,
     node: { ...c.node, advertise, dataDir: resolve(cwd, c.node.dataDir) },
     cluster: { initial, join: c.cluster.join },
+    // Checked above: defined unless checkConfig reported it.
+    metrics: { listen: metricsListen as string },
   };
   return { config, configFile, warnings, originOf: originLabel };
 }

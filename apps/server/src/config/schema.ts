@@ -9,6 +9,12 @@ export const ADDRESS_RULE = "must be host:port with a port from 1 to 65535";
 const address = z.string().refine((s) => parseHostPort(s) !== undefined, ADDRESS_RULE);
 const count = (min: number) => z.int().min(min);
 
+export const METRICS_OFF = "off";
+export const METRICS_LISTEN_RULE = `must be host:port with a port from 1 to 65535, or "${METRICS_OFF}"`;
+const metricsListen = z
+  .string()
+  .refine((s) => s === METRICS_OFF || parseHostPort(s) !== undefined, METRICS_LISTEN_RULE);
+
 export const READ_CONSISTENCIES = ["linearizable", "lease", "eventual"] as const;
 export const SNAPSHOT_POLICIES = ["log-size", "disabled"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -72,8 +78,18 @@ export const configSchema = z.strictObject({
     maxPendingReads: count(1),
     retryAfterMs: count(1),
   }),
+  requests: z.strictObject({
+    timeoutMs: count(1),
+  }),
+  leases: z.strictObject({
+    checkpointIntervalMs: count(100),
+  }),
   log: z.strictObject({
     level: z.enum(LOG_LEVELS),
+  }),
+  metrics: z.strictObject({
+    /** HTTP/1.1 /metrics and /health; absent: 127.0.0.1 at node.listen's port + 100; "off". */
+    listen: metricsListen.optional(),
   }),
 });
 
@@ -86,11 +102,15 @@ export interface Member {
 }
 
 /** The configuration a server runs with: validated, derived defaults filled, paths absolute. */
-export interface ServerConfig extends Omit<ParsedConfig, "node" | "cluster"> {
+export interface ServerConfig extends Omit<ParsedConfig, "node" | "cluster" | "metrics"> {
   readonly node: Omit<ParsedConfig["node"], "advertise"> & { readonly advertise: string };
   readonly cluster: {
     /** The initial voters; for a joining node, whatever was given (possibly none). */
     readonly initial: readonly Member[];
     readonly join: boolean;
+  };
+  readonly metrics: {
+    /** Where /metrics and /health are served (host:port), or "off". */
+    readonly listen: string;
   };
 }

@@ -253,6 +253,24 @@ export const SETTINGS: readonly Setting[] = [
     description: "the retry-after hint sent with a resource-exhausted refusal",
   },
   {
+    path: "requests.timeoutMs",
+    env: "DENGINE_REQUEST_TIMEOUT_MS",
+    flag: "--request-timeout-ms",
+    kind: "int",
+    arg: "<ms>",
+    description:
+      "how long the node waits for a write or read to be answered when the caller sets no deadline",
+  },
+  {
+    path: "leases.checkpointIntervalMs",
+    env: "DENGINE_LEASE_CHECKPOINT_INTERVAL_MS",
+    flag: "--lease-checkpoint-interval-ms",
+    kind: "int",
+    arg: "<ms>",
+    description:
+      "how often the leader records leases' remaining times in the log (bounds how much a failover can extend a lease)",
+  },
+  {
     path: "log.level",
     env: "DENGINE_LOG_LEVEL",
     flag: "--log-level",
@@ -260,6 +278,14 @@ export const SETTINGS: readonly Setting[] = [
     choices: LOG_LEVELS,
     arg: "<level>",
     description: "the lowest log level written",
+  },
+  {
+    path: "metrics.listen",
+    env: "DENGINE_METRICS_LISTEN",
+    flag: "--metrics-listen",
+    kind: "address",
+    description:
+      'host:port of the plain HTTP/1.1 listener for /metrics (Prometheus) and /health, or "off" (default: 127.0.0.1 at the node\'s port + 100)',
   },
 ];
 

@@ -114,6 +114,7 @@ async function announce(
       listen: node.listenAddress,
       dataDir: config.node.dataDir,
       leaderId,
+      ...(node.metricsAddress ? { metrics: node.metricsAddress } : {}),
     },
     `serving on ${config.node.advertise} as node ${config.node.id} of cluster ${config.node.clusterId} (data ${config.node.dataDir}, ${leader})`,
   );

@@ -31,6 +31,8 @@ describe("toNodeOptions", () => {
         maxGetManyKeys: 1024,
       },
       backpressure: { maxPendingWrites: 10_000, maxPendingReads: 10_000, retryAfterMs: 100 },
+      requestTimeoutMs: 10_000,
+      leases: { checkpointIntervalMs: 5_000 },
     });
   });
 

@@ -33,6 +33,8 @@ export interface ConfiguredNodeOptions {
   readonly learners: { readonly autoPromote: boolean; readonly maxLagEntries: number };
   readonly limits: ServerConfig["limits"];
   readonly backpressure: ServerConfig["backpressure"];
+  readonly requestTimeoutMs: number;
+  readonly leases: { readonly checkpointIntervalMs: number };
 }
 
 export function toNodeOptions(c: ServerConfig): ConfiguredNodeOptions {
@@ -67,5 +69,7 @@ export function toNodeOptions(c: ServerConfig): ConfiguredNodeOptions {
     learners: { ...c.learners },
     limits: { ...c.limits },
     backpressure: { ...c.backpressure },
+    requestTimeoutMs: c.requests.timeoutMs,
+    leases: { ...c.leases },
   };
 }

@@ -49,7 +49,9 @@ export function start(
   );
   const child = spawn(process.execPath, [script, ...args], {
     cwd: o.cwd,
-    env: { ...clean, ...o.env },
+    // No metrics listener unless a test asks: its default port (the node's + 100) is not
+    // reserved by freePort(), and a clash would fail a test about something else.
+    env: { ...clean, DENGINE_METRICS_LISTEN: "off", ...o.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: o.detached ?? false,
   });

@@ -9,7 +9,13 @@ import {
   createClient as createConnectClient,
   type Transport,
 } from "@connectrpc/connect";
-import { ClusterService, KvService, MaintenanceService } from "@d-engine/proto/api";
+import {
+  ClusterService,
+  KvService,
+  LeaseService,
+  MaintenanceService,
+  WatchService,
+} from "@d-engine/proto/api";
 import { toBytes } from "../bytes.js";
 import {
   DEngineError,
@@ -19,6 +25,8 @@ import {
   TimeoutError,
   UnavailableError,
 } from "../errors.js";
+import { networkLeaseApi } from "../lease/network-leases.js";
+import type { LeaseApi } from "../lease/types.js";
 import {
   checkCompareAndSwap,
   checkGetMany,
@@ -29,6 +37,7 @@ import {
   DEFAULT_LIMITS,
   type Limits,
 } from "../limits.js";
+import { endCallTrace, startCallTrace, tracedTransport } from "../tracing/call-span.js";
 import type {
   AddLearnerOptions,
   Bytes,
@@ -53,6 +62,12 @@ import type {
   TxnResult,
   WriteSession,
 } from "../types.js";
+import {
+  type NetworkWatchDeps,
+  networkWatch,
+  networkWatchMembers,
+} from "../watch/network-watch.js";
+import type { Watcher, WatchOptions } from "../watch/types.js";
 import {
   fromWireAddLearnerRequest,
   fromWireLeaderResponse,
@@ -103,6 +118,8 @@ interface Stubs {
   readonly kv: Client<typeof KvService>;
   readonly cluster: Client<typeof ClusterService>;
   readonly maintenance: Client<typeof MaintenanceService>;
+  readonly lease: Client<typeof LeaseService>;
+  readonly watch: Client<typeof WatchService>;
 }
 
 type Route =
@@ -139,6 +156,7 @@ class ClientImpl implements NetworkClient {
   readonly clientId: string;
   readonly cluster: ClusterApi;
   readonly maintenance: MaintenanceApi;
+  readonly leases: LeaseApi;
   private readonly endpoints: readonly string[];
   private readonly scheme: string;
   private readonly limits: Limits;
@@ -154,6 +172,10 @@ class ClientImpl implements NetworkClient {
   private discovering: Promise<string> | undefined;
   private roundRobin = 0;
   private closed = false;
+  /** Ends each open watch when the client closes. */
+  private readonly watchClosers = new Set<() => void>();
+  /** Watches start on endpoints in turn (the first on the first endpoint). */
+  private watchRoundRobin = 0;
 
   constructor(
     opts: ClientOptions,
@@ -175,6 +197,11 @@ class ClientImpl implements NetworkClient {
     this.sessions = new SessionAllocator(this.clientId);
     this.cluster = this.makeClusterApi();
     this.maintenance = this.makeMaintenanceApi();
+    this.leases = networkLeaseApi({
+      write: (o, fn) => this.write(o, (s, session, call) => fn(s.lease, session, call)),
+      leader: (o, fn) =>
+        this.run(o, { route: LEADER, write: false, attempt: (s, call) => fn(s.lease, call) }),
+    });
   }
 
   // --- key-value ---
@@ -279,9 +306,30 @@ class ClientImpl implements NetworkClient {
     });
   }
 
+  /** Watches on any node, resumed on another from the last revision if the stream breaks. */
+  watch(opts: WatchOptions): Watcher {
+    if (this.closed) throw new UnavailableError("the client is closed");
+    return networkWatch(opts, this.watchDeps());
+  }
+
+  private watchDeps(): NetworkWatchDeps {
+    return {
+      endpoints: this.endpoints,
+      firstEndpoint: () => this.watchRoundRobin++,
+      stub: (url) => this.stubs(url).watch,
+      onClose: (end) => {
+        this.watchClosers.add(end);
+        return () => this.watchClosers.delete(end);
+      },
+      initialDelayMs: this.initialDelayMs,
+      maxDelayMs: this.maxDelayMs,
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const end of [...this.watchClosers]) end();
     for (const scope of this.active) scope.abort("closed");
     this.transports.close();
   }
@@ -352,6 +400,10 @@ class ClientImpl implements NetworkClient {
           write: false,
           attempt: async (s, call) => fromWireStatusResponse(await s.cluster.status({}, call)),
         }),
+      watchMembers: (opts) => {
+        if (this.closed) throw new UnavailableError("the client is closed");
+        return networkWatchMembers(this.watchDeps(), opts?.signal);
+      },
     };
   }
 
@@ -460,9 +512,17 @@ class ClientImpl implements NetworkClient {
 
   private async run<T>(opts: CallOptions | undefined, spec: Spec<T>): Promise<T> {
     const scope = this.open(opts, opts?.timeoutMs ?? this.timeoutMs);
+    // One span per call, across its attempts (tracing/call-span.ts).
+    const trace = startCallTrace();
+    scope.trace = trace;
+    let failed: unknown;
     try {
       return await this.attempts(scope, spec);
+    } catch (e) {
+      failed = e;
+      throw e;
     } finally {
+      endCallTrace(trace, failed);
       this.close_(scope);
     }
   }
@@ -497,6 +557,7 @@ class ClientImpl implements NetworkClient {
         return await spec.attempt(this.stubs(url), {
           signal: scope.signal,
           ...(remaining === undefined ? {} : { timeoutMs: remaining }),
+          ...(scope.trace?.values ? { contextValues: scope.trace.values } : {}),
         });
       } catch (err) {
         if (scope.aborted) {
@@ -620,11 +681,13 @@ class ClientImpl implements NetworkClient {
   private stubs(url: string): Stubs {
     let s = this.stubsByUrl.get(url);
     if (!s) {
-      const t = this.transports.create(url);
+      const t = tracedTransport(this.transports.create(url), url);
       s = {
         kv: createConnectClient(KvService, t),
         cluster: createConnectClient(ClusterService, t),
         maintenance: createConnectClient(MaintenanceService, t),
+        lease: createConnectClient(LeaseService, t),
+        watch: createConnectClient(WatchService, t),
       };
       this.stubsByUrl.set(url, s);
     }

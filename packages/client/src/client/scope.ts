@@ -1,5 +1,7 @@
 // One call's lifetime: its deadline, the caller's AbortSignal and the client's close() folded
 // into one AbortSignal that every attempt of the call (and an abortable backoff) listens to.
+import type { CallTrace } from "../tracing/call-span.js";
+
 export type AbortCause = "deadline" | "cancelled" | "closed";
 
 export class CallScope {
@@ -10,6 +12,8 @@ export class CallScope {
   private readonly onUserAbort: (() => void) | undefined;
   cause: AbortCause | undefined;
   userReason: unknown;
+  /** The call's span (set by the client's run()). */
+  trace: CallTrace | undefined;
 
   constructor(
     readonly timeoutMs: number | undefined,
@@ -55,6 +59,10 @@ export class CallScope {
 
   /** Waits `ms` (capped at the deadline); resolves early when the call is aborted. */
   sleep(ms: number): Promise<void> {
+    // The deadline passed but its timer has not fired yet: end the call here, or a retry loop
+    // whose attempts fail without I/O (an in-memory transport) spins on microtasks forever and
+    // the timer never gets its turn.
+    if (!this.aborted && now() >= this.deadline) this.abort("deadline");
     const wait = Math.max(0, Math.min(ms, this.deadline - now()));
     if (this.aborted || wait === 0) return Promise.resolve();
     return new Promise((resolve) => {

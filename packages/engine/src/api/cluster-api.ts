@@ -13,6 +13,7 @@ import {
 import { confChange } from "@d-engine/core";
 import { encodeMemberContext } from "../membership/address-book.js";
 import type { NodeRuntime } from "../runtime/node-runtime.js";
+import { watchMembers } from "../watch/member-watch.js";
 import { requireCount } from "./validate.js";
 
 export class ClusterApiImpl implements ClusterApi {
@@ -82,6 +83,19 @@ export class ClusterApiImpl implements ClusterApi {
       `leadership transfer to node ${target}`,
     );
     return { leaderId };
+  }
+
+  /** This node's members at once, then after each membership change it applies. */
+  watchMembers(opts: CallOptions = {}): AsyncIterable<MemberList> {
+    this.rt.checkAccepting();
+    return watchMembers(
+      {
+        list: () => this.list(),
+        onChange: (l) => this.rt.membership.onChange(l),
+        onClose: (l) => this.rt.watches.onClose(l),
+      },
+      opts,
+    );
   }
 
   async leader(): Promise<LeaderInfo> {

@@ -17,6 +17,7 @@ import {
   type GetManyResult,
   type KeyValue,
   type LeaderInfo,
+  type LeaseApi,
   type MaintenanceApi,
   type MemberList,
   type NodeStatus,
@@ -29,16 +30,20 @@ import {
   type Txn,
   type TxnResult,
   UnavailableError,
+  type Watcher,
+  type WatchOptions,
 } from "@d-engine/client";
 import type { NodeApi, WriteSession } from "../api/types.js";
 import type { MemberAddress } from "../options.js";
 import type { RaftNode } from "../raft-node.js";
+import { embeddedLeaseApi } from "./embedded-leases.js";
 
 export type ForwardTo = (leader: MemberAddress) => DEngineClient | undefined;
 
 export class EmbeddedClient implements DEngineClient {
   readonly cluster: ClusterApi;
   readonly maintenance: MaintenanceApi;
+  readonly leases: LeaseApi;
   private readonly clientId = randomUUID();
   private sequence = 0;
   private readonly inFlight = new Set<number>();
@@ -59,8 +64,13 @@ export class EmbeddedClient implements DEngineClient {
       promote: (id, o) => this.route((c) => c.cluster.promote(id, o)),
       removeMember: (id, o) => this.route((c) => c.cluster.removeMember(id, o)),
       transferLeader: (to, o) => this.route((c) => c.cluster.transferLeader(to, o)),
+      watchMembers: (o?: CallOptions) => this.local().cluster.watchMembers(o),
     };
     this.maintenance = local.maintenance;
+    this.leases = embeddedLeaseApi({
+      write: (call) => this.write(call),
+      route: (call) => this.route(call),
+    });
   }
 
   private local(): NodeApi {
@@ -87,6 +97,14 @@ export class EmbeddedClient implements DEngineClient {
     opts?: Omit<RangeOptions, "prefix" | "key" | "rangeEnd">,
   ): Promise<RangeResult> {
     return this.local().prefix(prefix, opts);
+  }
+
+  /**
+   * Watches this node's own state machine, in-process: a follower applies the same events in
+   * the same order, so the watch needs no leader (and survives leader changes untouched).
+   */
+  watch(opts: WatchOptions): Watcher {
+    return this.local().watch(opts);
   }
 
   // ---- writes: to the leader, with this client's session

@@ -12,6 +12,8 @@ export class Membership {
   private transport: PeerTransport | undefined;
   /** The index of the last membership change applied. */
   lastChangeIndex = 0;
+  /** Told after each applied change or installed snapshot (membership watches). */
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     private readonly selfId: number,
@@ -34,7 +36,29 @@ export class Membership {
     }
     this.lastChangeIndex = e.index;
     this.syncTransport();
+    this.changed();
     return this.confState;
+  }
+
+  /** Calls `listener` after each applied membership change; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => {
+      this.changeListeners.delete(listener);
+    };
+  }
+
+  private changed(): void {
+    for (const l of this.changeListeners) {
+      try {
+        l();
+      } catch (e) {
+        // The change is applied; a failing listener must not look like a failed apply.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
   }
 
   /** A snapshot was installed. */
@@ -43,6 +67,7 @@ export class Membership {
     this.book.replace(members);
     this.lastChangeIndex = Math.max(this.lastChangeIndex, index);
     this.syncTransport();
+    this.changed();
   }
 
   /** A peer introduced itself (hello of a stream it opened to us). */

@@ -1,7 +1,5 @@
 // What the leader proposes by itself, through the log like any write (DESIGN.md principle 4):
-//   - lease expiry: the leases kv.expiredLeases(now) reports, in one lease-expire command (the
-//     state machine revokes each only if it expired by the command's log time), so TTL keys
-//     disappear on every replica at the same revision;
+//   - lease expiry and checkpoints: see ../leases/lease-tracker.ts (a monotonic clock);
 //   - history compaction: keep `keepRevisions` revisions and/or `retentionMs` of history (the
 //     larger of the two is kept). Retention needs the revision at a past time: the leader samples
 //     the revision at each check (a new leader starts sampling afresh, so its first compaction
@@ -20,11 +18,7 @@ export interface HousekeepingDeps {
   propose(op: KvOperation): Promise<unknown>;
 }
 
-/** Most leases expired by one command. */
-const EXPIRE_BATCH = 1_000;
-
 export class Housekeeping {
-  private expiring = false;
   private compacting = false;
   private lastCheck = 0;
   private samples: { readonly t: number; readonly rev: number }[] = [];
@@ -36,23 +30,7 @@ export class Housekeeping {
       this.samples = [];
       return;
     }
-    this.expireLeases(now);
     this.maybeCompact(now);
-  }
-
-  private expireLeases(now: number): void {
-    if (this.expiring) return;
-    const ids = this.d.kv.expiredLeases(now, EXPIRE_BATCH);
-    if (ids.length === 0) return;
-    this.expiring = true;
-    this.d
-      .propose({ type: "lease-expire", ids })
-      .catch((e: unknown) =>
-        this.d.logger.debug(`lease expiry not applied: ${(e as Error).message}`),
-      )
-      .finally(() => {
-        this.expiring = false;
-      });
   }
 
   private maybeCompact(now: number): void {

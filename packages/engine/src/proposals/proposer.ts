@@ -5,6 +5,7 @@ import { InternalError, type NotLeaderError, ResourceExhaustedError } from "@d-e
 import type { ConfChange, ProposeResult, RawNode } from "@d-engine/core";
 import { type ApplyResult, encodeKvCommand, type KvCommand } from "@d-engine/storage";
 import type { NodeLoop } from "../loop/node-loop.js";
+import { failSpan, tracer } from "../metrics/tracing.js";
 import type { ResolvedOptions } from "../options.js";
 import { proposeError } from "../runtime/errors.js";
 import { WriteWaiters } from "./write-waiters.js";
@@ -30,9 +31,19 @@ export class Proposer {
 
   /** Proposes a KV command and resolves with its answer once it applied. */
   async propose(cmd: KvCommand, opts: CallDeadline = {}): Promise<ApplyResult> {
-    const result = await this.proposeEntry(() => this.d.raw.propose(encodeKvCommand(cmd)), opts);
-    if (!result) throw new InternalError("the state machine gave no answer", true);
-    return result;
+    // One span from the proposal to its answer (a no-op span unless an OpenTelemetry SDK is set).
+    const span = tracer.startSpan("dengine.propose");
+    try {
+      if (span.isRecording()) span.setAttribute("dengine.op", cmd.op.type);
+      const result = await this.proposeEntry(() => this.d.raw.propose(encodeKvCommand(cmd)), opts);
+      if (!result) throw new InternalError("the state machine gave no answer", true);
+      return result;
+    } catch (e) {
+      failSpan(span, e);
+      throw e;
+    } finally {
+      span.end();
+    }
   }
 
   /** Proposes a membership change; resolves once it applied. */

@@ -9,6 +9,8 @@ import type { ApplyResult } from "@d-engine/storage";
 interface Waiter {
   readonly term: number;
   readonly deadline: number;
+  /** performance.now() at the proposal (for the propose-to-commit/apply latencies). */
+  readonly proposedAt: number;
   resolve(r: ApplyResult | undefined): void;
   reject(e: Error): void;
   cleanup(): void;
@@ -16,6 +18,8 @@ interface Waiter {
 
 export class WriteWaiters {
   private readonly byIndex = new Map<number, Waiter>();
+  /** Told when a proposal applied, with the time it was proposed (the node's metrics). */
+  onApplied: ((proposedAt: number) => void) | undefined;
 
   get size(): number {
     return this.byIndex.size;
@@ -40,6 +44,7 @@ export class WriteWaiters {
       const w: Waiter = {
         term,
         deadline,
+        proposedAt: performance.now(),
         resolve,
         reject,
         cleanup: () => signal?.removeEventListener("abort", onAbort),
@@ -56,6 +61,7 @@ export class WriteWaiters {
     this.byIndex.delete(index);
     w.cleanup();
     if (w.term === term) {
+      this.onApplied?.(w.proposedAt);
       w.resolve(result);
       return;
     }

@@ -19,11 +19,14 @@ import {
 } from "@d-engine/core";
 import type { KvEntry } from "@d-engine/storage";
 import type { PeerTransport } from "@d-engine/transport";
+import { LeaseTracker } from "../leases/lease-tracker.js";
 import { coreLogger, type EngineLogger } from "../logger.js";
 import { NodeLoop, type ReadyProcessor } from "../loop/node-loop.js";
 import { AutoPromoter } from "../membership/auto-promoter.js";
 import { LeaderWatch } from "../membership/leader-watch.js";
 import { Membership } from "../membership/membership.js";
+import { EngineMetrics } from "../metrics/engine-metrics.js";
+import { failSpan, tracer } from "../metrics/tracing.js";
 import type { EnginePeerHandler, ResolvedOptions } from "../options.js";
 import { Housekeeping } from "../proposals/housekeeping.js";
 import { Proposer } from "../proposals/proposer.js";
@@ -34,6 +37,7 @@ import { SnapshotManager } from "../snapshots/snapshot-manager.js";
 import { SnapshotSender } from "../snapshots/snapshot-sender.js";
 import { EngineLogStorage } from "../storage/engine-log-storage.js";
 import { type NodeStorage, openNodeStorage } from "../storage/open-node-storage.js";
+import { WatchHub } from "../watch/watch-hub.js";
 
 export class NodeRuntime implements ReadyProcessor {
   readonly raw: RawNode;
@@ -47,10 +51,16 @@ export class NodeRuntime implements ReadyProcessor {
   readonly snapshots: SnapshotManager;
   readonly logger: EngineLogger;
   readonly peerHandler: EnginePeerHandler;
+  /** This node's Prometheus metrics (a registry of its own). */
+  readonly metrics = new EngineMetrics();
   private readonly sender: SnapshotSender;
   private readonly inbox: SnapshotInbox;
   private readonly housekeeping: Housekeeping;
+  /** The leader's monotonic lease clock (expiry and checkpoints). */
+  readonly leaseTracker: LeaseTracker;
   private readonly promoter: AutoPromoter;
+  /** Watches on this node's state machine (followers' too). */
+  readonly watches: WatchHub;
   private transportImpl: PeerTransport | undefined;
   /** The last index applied (state machine and membership), as delivered by Readies. */
   applied: number;
@@ -124,6 +134,12 @@ export class NodeRuntime implements ReadyProcessor {
       isLeader: () => this.isLeader(),
       propose: (op) => this.writes.propose({ op, timeMs: Date.now() }),
     });
+    this.leaseTracker = new LeaseTracker({
+      kv: ns.kv,
+      logger: this.logger,
+      checkpointIntervalMs: opts.leaseCheckpointIntervalMs,
+      propose: (op) => this.writes.propose({ op, timeMs: Date.now() }),
+    });
     this.promoter = new AutoPromoter(
       this.raw,
       this.membership,
@@ -131,6 +147,8 @@ export class NodeRuntime implements ReadyProcessor {
       (cc) => this.writes.proposeConfChange(cc),
       this.logger,
     );
+    this.watches = new WatchHub(ns.kv, opts.watch);
+    this.bindMetrics();
     this.peerHandler = {
       onMessages: (from, messages) => this.onMessages(from, messages),
       onPeerAddress: (id, address) => this.membership.hint(id, address),
@@ -223,17 +241,21 @@ export class NodeRuntime implements ReadyProcessor {
   // ---------------------------------------------------------------- the Ready
 
   async process(rd: Ready): Promise<void> {
+    if (rd.committedEntries.length > 0) this.metrics.commitSeen(performance.now());
     if (rd.softState) this.onSoftState(rd.softState);
     this.sendAll(rd.messages);
     if (rd.snapshot) {
       this.applied = await this.snapshots.install(rd.snapshot);
+      this.leaseTracker.onRestore();
       this.logStorage.minSnapshotIndex = Math.max(this.logStorage.minSnapshotIndex, this.applied);
     }
     if (rd.entries.length > 0 || rd.hardState) {
+      const persistStart = performance.now();
       await this.ns.storage.persist({
         entries: rd.entries,
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
       });
+      this.metrics.persisted(persistStart, performance.now());
     }
     this.sendAll(rd.messagesAfterPersist);
     if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
@@ -249,6 +271,23 @@ export class NodeRuntime implements ReadyProcessor {
    * (replay after a restart) skip the state machine but still apply membership changes.
    */
   private apply(entries: readonly Entry[]): void {
+    const started = performance.now();
+    const span = tracer.startSpan("dengine.apply");
+    try {
+      if (span.isRecording()) {
+        span.setAttribute("dengine.entries", entries.length);
+        span.setAttribute("dengine.first_index", entries[0]?.index ?? 0);
+      }
+      this.applyEntries(entries, started);
+    } catch (e) {
+      failSpan(span, e);
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private applyEntries(entries: readonly Entry[], started: number): void {
     const kv = this.ns.kv;
     const kvApplied = kv.appliedIndex();
     const batch: KvEntry[] = [];
@@ -257,6 +296,8 @@ export class NodeRuntime implements ReadyProcessor {
       batch.push({ index: e.index, command: e.type === EntryType.Normal ? e.data : EMPTY_BYTES });
     }
     const results = batch.length > 0 ? kv.applyBatch(batch) : [];
+    this.metrics.applied(entries.length, started, performance.now());
+    if (results.length > 0) this.leaseTracker.onApplied(results, performance.now());
     let next = 0;
     const leader = () => {
       const l = this.notLeader();
@@ -287,7 +328,9 @@ export class NodeRuntime implements ReadyProcessor {
       );
     }
     this.wasLeader = isLeader;
+    this.leaseTracker.onLeadership(isLeader, this.raw.raft.log.lastIndex());
     if (ss.lead !== this.leader.leader) {
+      this.metrics.leaderChanged();
       const term = this.raw.raft.term;
       this.logger.info(
         ss.lead === 0
@@ -299,12 +342,39 @@ export class NodeRuntime implements ReadyProcessor {
     this.readQueue.onLeaderChange(ss.lead);
   }
 
+  /** The metrics' sampled gauges read the node's state at scrape time (nothing per operation). */
+  private bindMetrics(): void {
+    const raft = this.raw.raft;
+    this.metrics.bind({
+      term: () => raft.term,
+      leader: () => this.raw.leader,
+      isLeader: () => this.isLeader(),
+      commitIndex: () => raft.log.committed,
+      appliedIndex: () => this.applied,
+      pendingWrites: () => this.writes.waiters.size,
+      pendingReads: () => this.readQueue.size,
+      replicationLag: () => {
+        const lags: [number, number][] = [];
+        if (!this.isLeader()) return lags;
+        const last = raft.log.lastIndex();
+        raft.tracker.visit((id, pr) => {
+          if (id !== this.id) lags.push([id, Math.max(0, last - pr.match)]);
+        });
+        return lags;
+      },
+    });
+    this.metrics.setLeaseCount(() => this.ns.kv.leases().length);
+    this.metrics.setWatcherCount(() => this.watches.size);
+    this.writes.waiters.onApplied = (proposedAt) => this.metrics.proposalApplied(proposedAt);
+  }
+
   afterTick(): void {
     const now = Date.now();
     this.writes.waiters.sweep(now);
     this.readQueue.sweep(now);
     if (!this.accepting) return;
     this.housekeeping.onTick(now);
+    this.leaseTracker.onTick(performance.now());
     if (this.opts.autoPromote) this.promoter.onTick(this.isLeader());
   }
 
@@ -320,6 +390,7 @@ export class NodeRuntime implements ReadyProcessor {
     this.writes.waiters.failAll(why);
     this.readQueue.failAll(why);
     this.leader.failAll(why);
+    this.watches.close(why);
   }
 
   // ---------------------------------------------------------------- leadership
@@ -363,6 +434,7 @@ export class NodeRuntime implements ReadyProcessor {
     this.writes.waiters.failAll("the node is stopping; the write's outcome is unknown");
     this.readQueue.failAll("the node is stopping");
     this.leader.failAll("the node is stopping");
+    this.watches.close("the node stopped");
     await this.inbox.close();
     await this.transportImpl?.close().catch((e: unknown) => {
       this.logger.warn(`closing the transport failed: ${(e as Error).message}`);

@@ -283,7 +283,23 @@ function operationToProto(op: KvOperation): PbOperation {
     case "lease-expire":
       return {
         case: "leaseExpire",
-        value: create(pb.LeaseExpireRequestSchema, { ids: op.ids.map((id) => BigInt(id)) }),
+        value: create(pb.LeaseExpireRequestSchema, {
+          ids: op.ids.map((id) => BigInt(id)),
+          renewIndexes: (op.renewIndexes ?? []).map((i) => BigInt(i)),
+        }),
+      };
+    case "lease-checkpoint":
+      return {
+        case: "leaseCheckpoint",
+        value: create(pb.LeaseCheckpointRequestSchema, {
+          checkpoints: op.checkpoints.map((c) =>
+            create(pb.LeaseCheckpointSchema, {
+              id: big(c.id),
+              remainingMs: big(c.remainingMs),
+              renewIndex: big(c.renewIndex),
+            }),
+          ),
+        }),
       };
     case "put-with-ttl":
       return {
@@ -321,7 +337,22 @@ function operationFromProto(op: PbOperation): KvOperation {
     case "leaseKeepAlive":
       return { type: "lease-keep-alive", id: num(op.value.id, "lease id") };
     case "leaseExpire":
-      return { type: "lease-expire", ids: op.value.ids.map((id) => num(id, "lease id")) };
+      return op.value.renewIndexes.length === 0
+        ? { type: "lease-expire", ids: op.value.ids.map((id) => num(id, "lease id")) }
+        : {
+            type: "lease-expire",
+            ids: op.value.ids.map((id) => num(id, "lease id")),
+            renewIndexes: op.value.renewIndexes.map((i) => num(i, "renew index")),
+          };
+    case "leaseCheckpoint":
+      return {
+        type: "lease-checkpoint",
+        checkpoints: op.value.checkpoints.map((c) => ({
+          id: num(c.id, "lease id"),
+          remainingMs: num(c.remainingMs, "remaining time"),
+          renewIndex: num(c.renewIndex, "renew index"),
+        })),
+      };
     case "putWithTtl":
       return {
         type: "put-with-ttl",
@@ -628,6 +659,12 @@ export function kvResponseToProto(r: KvResponse): pb.KvResponse {
         }),
       };
       break;
+    case "lease-checkpoint":
+      result = {
+        case: "leaseCheckpoint",
+        value: create(pb.LeaseCheckpointResponseSchema, { revision: rev }),
+      };
+      break;
     case "noop":
       result = { case: "noop", value: create(pb.NoopResponseSchema, { revision: rev }) };
       break;
@@ -691,6 +728,8 @@ export function kvResponseFromProto(msg: pb.KvResponse): KvResponse {
         lease: num(r.value.lease, "lease"),
         prevKv: optionalKv(r.value.prevKv),
       };
+    case "leaseCheckpoint":
+      return { type: "lease-checkpoint", revision: num(r.value.revision, "revision") };
     case "noop":
       return { type: "noop", revision: num(r.value.revision, "revision") };
     default:
@@ -713,14 +752,20 @@ export function leaseToProto(l: LeaseInfo): pb.KvLease {
     id: big(l.id),
     ttlSeconds: big(l.ttl),
     expiryMs: big(l.expiryMs),
+    remainingMs: big(l.remainingMs),
+    renewIndex: big(l.renewIndex),
   });
 }
 
 export function leaseFromProto(l: pb.KvLease): LeaseInfo {
+  const ttl = num(l.ttlSeconds, "TTL");
   return {
     id: num(l.id, "lease id"),
-    ttl: num(l.ttlSeconds, "TTL"),
+    ttl,
     expiryMs: num(l.expiryMs, "expiry"),
+    // Records from before checkpoints: the whole TTL is left (never early; at most one TTL late).
+    remainingMs: l.remainingMs === undefined ? ttl * 1000 : num(l.remainingMs, "remaining time"),
+    renewIndex: num(l.renewIndex, "renew index"),
   };
 }
 

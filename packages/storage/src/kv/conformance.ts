@@ -13,6 +13,7 @@ import type {
   ClientSession,
   KeyValue,
   KvEntry,
+  KvEvent,
   KvEventBatch,
   KvOperation,
   KvResponse,
@@ -692,9 +693,9 @@ export function runConformance(h: KvHarness): void {
         await d.sm.close();
       });
 
-      it("keep-alive renews from the command's log time; time-to-live counts in log time", async () => {
+      it("keep-alive renews any lease still present and records its whole TTL and index", async () => {
         const d = await fresh();
-        d.do({ type: "lease-grant", ttl: 10, id: 1 }, { timeMs: 50_000 });
+        const g = d.applyOp({ type: "lease-grant", ttl: 10, id: 1 }, { timeMs: 50_000 });
         d.put("k1", "v", { lease: 1 });
         d.put("k2", "v", { lease: 1 });
         const ttl = d.sm.leaseTimeToLive(1, { keys: true });
@@ -702,17 +703,102 @@ export function runConformance(h: KvHarness): void {
         expect(d.sm.leaseTimeToLive(1, { nowMs: 54_500 }).ttl).toBe(5);
         expect(d.sm.leaseTimeToLive(1, { nowMs: 70_000 }).ttl).toBe(0);
         expect(d.sm.leaseTimeToLive(77).ttl).toBe(-1);
-        const ka = d.do({ type: "lease-keep-alive", id: 1 }, { timeMs: 58_000 });
-        expect(expectType(ka, "lease-keep-alive")).toMatchObject({ id: 1, ttl: 10 });
-        expect(d.sm.leases()).toEqual([{ id: 1, ttl: 10, expiryMs: 68_000 }]);
+        expect(d.sm.lease(1)).toEqual({
+          id: 1,
+          ttl: 10,
+          expiryMs: 60_000,
+          remainingMs: 10_000,
+          renewIndex: g.index,
+        });
+        const ka = d.applyOp({ type: "lease-keep-alive", id: 1 }, { timeMs: 58_000 });
+        expect(expectType(ka.response, "lease-keep-alive")).toMatchObject({ id: 1, ttl: 10 });
+        expect(d.sm.leases()).toEqual([
+          { id: 1, ttl: 10, expiryMs: 68_000, remainingMs: 10_000, renewIndex: ka.index },
+        ]);
         expect(d.sm.expiredLeases(67_999)).toEqual([]);
         expect(d.sm.expiredLeases(68_000)).toEqual([1]);
-        // Keep-alive after the expiry (by log time) is refused; the lease awaits its expire.
-        expectError(d.do({ type: "lease-keep-alive", id: 1 }, { timeMs: 68_000 }), "lease-expired");
+        // Past its log-time expiry the lease is still renewed: only the leader's monotonic clock
+        // decides that a lease ran out, and wall clocks of successive leaders may disagree.
+        const late = d.applyOp({ type: "lease-keep-alive", id: 1 }, { timeMs: 90_000 });
+        expectType(late.response, "lease-keep-alive");
+        expect(d.sm.lease(1)?.renewIndex).toBe(late.index);
         expectError(d.do({ type: "lease-keep-alive", id: 9 }), "lease-not-found");
+        expect(d.sm.lease(9)).toBeUndefined();
         // Log time never goes backwards, even if a new leader's clock does.
         d.do({ type: "noop" }, { timeMs: 1 });
-        expect(d.sm.logTimeMs()).toBe(68_000);
+        expect(d.sm.logTimeMs()).toBe(90_000);
+        await d.sm.close();
+      });
+
+      it("checkpoint records the leader's remaining time unless the lease was renewed since", async () => {
+        const d = await fresh();
+        const g1 = d.applyOp({ type: "lease-grant", ttl: 10, id: 1 }, { timeMs: 10_000 });
+        const g2 = d.applyOp({ type: "lease-grant", ttl: 10, id: 2 }, { timeMs: 10_000 });
+        // The leader measured both at 4 s left, then lease 2 was renewed before the checkpoint.
+        const ka = d.applyOp({ type: "lease-keep-alive", id: 2 }, { timeMs: 16_000 });
+        const cp = d.do(
+          {
+            type: "lease-checkpoint",
+            checkpoints: [
+              { id: 1, remainingMs: 4_000, renewIndex: g1.index },
+              { id: 2, remainingMs: 4_000, renewIndex: g2.index },
+              { id: 99, remainingMs: 1, renewIndex: 1 },
+            ],
+          },
+          { timeMs: 16_000 },
+        );
+        expect(expectType(cp, "lease-checkpoint").revision).toBe(0);
+        expect(d.sm.lease(1)).toMatchObject({ remainingMs: 4_000, renewIndex: g1.index });
+        expect(d.sm.lease(2)).toMatchObject({ remainingMs: 10_000, renewIndex: ka.index });
+        // More than the TTL is never recorded.
+        d.do({
+          type: "lease-checkpoint",
+          checkpoints: [{ id: 1, remainingMs: 50_000, renewIndex: g1.index }],
+        });
+        expect(d.sm.lease(1)?.remainingMs).toBe(10_000);
+        // Checkpoints survive a snapshot round trip.
+        const bytes = d.sm.snapshotBytes();
+        const other = await fresh();
+        await other.sm.restore(bytes);
+        expect(other.sm.leases()).toEqual(d.sm.leases());
+        await other.sm.close();
+        // And a restart (file: checkpoint plus replayed log; LMDB: the stored records).
+        const before = d.sm.leases();
+        if (h.reopen) d.sm = await h.reopen(d.sm);
+        d.replay();
+        expect(d.sm.leases()).toEqual(before);
+        await d.sm.close();
+      });
+
+      it("expire with renew indexes revokes only leases not renewed since the leader decided", async () => {
+        const d = await fresh();
+        const g1 = d.applyOp({ type: "lease-grant", ttl: 5, id: 1 }, { timeMs: 10_000 });
+        const g2 = d.applyOp({ type: "lease-grant", ttl: 5, id: 2 }, { timeMs: 10_000 });
+        d.put("one", "x", { lease: 1 });
+        d.put("two", "x", { lease: 2 });
+        // Log time says nothing expired: the leader's monotonic clock decides, not log time.
+        d.do({ type: "lease-keep-alive", id: 2 });
+        const r = expectType(
+          d.do(
+            { type: "lease-expire", ids: [1, 2, 99], renewIndexes: [g1.index, g2.index, 1] },
+            { timeMs: 10_001 },
+          ),
+          "lease-expire",
+        );
+        expect(r.expired).toEqual([1]);
+        expect(keys(d.sm.range({ key: b("\0"), rangeEnd: b("\0") }).kvs)).toEqual(["two"]);
+        expectError(
+          d.do({ type: "lease-expire", ids: [1, 2], renewIndexes: [1] }),
+          "invalid-argument",
+        );
+        // A bad id anywhere fails the whole command before anything is revoked.
+        const g3 = d.applyOp({ type: "lease-grant", ttl: 5, id: 3 });
+        // (A decoded command, as an in-process caller may pass: -1 cannot be encoded.)
+        const bad = d.sm.apply(++d.index, {
+          op: { type: "lease-expire", ids: [3, -1], renewIndexes: [g3.index, 0] },
+        });
+        expectError(bad.response, "invalid-argument");
+        expect(d.sm.lease(3)).toBeDefined();
         await d.sm.close();
       });
 
@@ -739,7 +825,7 @@ export function runConformance(h: KvHarness): void {
         await d.sm.close();
       });
 
-      it("expire revokes only the listed leases that expired by the command's log time", async () => {
+      it("expire without renew indexes (older commands) checks the command's log time", async () => {
         const d = await fresh();
         d.do({ type: "lease-grant", ttl: 5, id: 1 }, { timeMs: 10_000 });
         d.do({ type: "lease-grant", ttl: 5, id: 2 }, { timeMs: 10_000 });
@@ -918,6 +1004,117 @@ export function runConformance(h: KvHarness): void {
         expect(got[2]?.events[0]?.prevKv).toBeUndefined();
         const r = d.applyOp(kvOps.put("c", "1"));
         expect(r.events.map((e) => str(e.kv.key))).toEqual(["c"]);
+        await d.sm.close();
+      });
+    });
+
+    describe("event history (watch replay)", () => {
+      /** One line per event, so backends that return Buffers compare equal to Uint8Arrays. */
+      const show = (batches: readonly { revision: number; events: readonly KvEvent[] }[]) =>
+        batches.flatMap((bt) =>
+          bt.events.map((e) => {
+            const v = (kv: KeyValue | undefined) =>
+              kv === undefined
+                ? "-"
+                : `${str(kv.key)}=${str(kv.value)}@${kv.createRevision}/${kv.modRevision}/${kv.version}/${kv.lease}`;
+            return `${bt.revision} ${e.type} ${v(e.kv)} prev ${v(e.prevKv)}`;
+          }),
+        );
+
+      /** Writes every kind of change, some in one apply batch; returns what listeners saw. */
+      const history = (d: Driver): KvEventBatch[] => {
+        const live: KvEventBatch[] = [];
+        d.sm.onEvents((e) => live.push(e));
+        d.put("a", "1");
+        d.put("a", "2");
+        d.put("k\0x", "zero byte");
+        d.do({
+          type: "txn",
+          compare: [],
+          success: [
+            { type: "put", key: b("b"), value: b("1") },
+            { type: "delete-range", key: b("a") },
+          ],
+          failure: [],
+        });
+        d.put("a", "again");
+        const lease = expectType(d.do({ type: "lease-grant", ttl: 60, id: 9 }), "lease-grant");
+        d.put("l1", "x", { lease: lease.id });
+        d.put("l2", "y", { lease: lease.id });
+        d.do({ type: "lease-revoke", id: lease.id });
+        d.del("zzz"); // deletes nothing: no revision
+        // Many revisions in one apply batch: their change records share table entries, and
+        // more than one entry (of ~1.5 KB) is needed.
+        const entries: KvEntry[] = [];
+        for (let i = 0; i < 150; i++) {
+          const key = `batch/${String(i % 60).padStart(3, "0")}/${"p".repeat(20)}`;
+          entries.push({
+            index: ++d.index,
+            command: encodeKvCommand({
+              op: i % 7 === 6 ? { type: "delete-range", key: b(key) } : kvOps.put(key, `${i}`),
+              timeMs: d.timeMs,
+            }),
+          });
+        }
+        d.log.push(...entries);
+        d.sm.applyBatch(entries);
+        d.del("batch/", "batch0");
+        return live;
+      };
+
+      it("rebuilds exactly the events that were emitted, in order, with previous versions", async () => {
+        const d = await fresh();
+        const live = history(d);
+        expect(live.length).toBeGreaterThan(100);
+        expect(d.sm.eventsSince(1, 1_000_000).map((x) => x.revision)).toEqual(
+          live.map((x) => x.revision),
+        );
+        expect(show(d.sm.eventsSince(1, 1_000_000))).toEqual(show(live));
+        // From the middle, and paged with a limit: the same events.
+        const mid = live[5]?.revision as number;
+        expect(show(d.sm.eventsSince(mid, 1_000_000))).toEqual(show(live.slice(5)));
+        const paged: { revision: number; events: readonly KvEvent[] }[] = [];
+        for (let next = 1; next <= d.sm.revision(); ) {
+          const page = d.sm.eventsSince(next, 7);
+          expect(page.length).toBeGreaterThan(0);
+          expect(page.length).toBeLessThanOrEqual(7);
+          paged.push(...page);
+          next = (page[page.length - 1]?.revision as number) + 1;
+        }
+        expect(show(paged)).toEqual(show(live));
+        // Past the current revision: nothing yet.
+        expect(d.sm.eventsSince(d.sm.revision() + 1)).toEqual([]);
+        if (h.reopen !== undefined) {
+          await h.persist?.(d.sm);
+          d.sm = await h.reopen(d.sm);
+          d.replay();
+          expect(show(d.sm.eventsSince(1, 1_000_000))).toEqual(show(live));
+        }
+        await d.sm.close();
+      });
+
+      it("refuses compacted revisions with the compacted revision, and replays the rest", async () => {
+        const d = await fresh();
+        const live = history(d);
+        const at = live[20]?.revision as number;
+        expectType(d.do({ type: "compaction", revision: at }), "compaction");
+        for (const start of [1, at]) {
+          let err: unknown;
+          try {
+            d.sm.eventsSince(start);
+          } catch (e) {
+            err = e;
+          }
+          expect(isKvError(err, "compacted")).toBe(true);
+          expect((err as Error).message).toMatch(new RegExp(`compacted revision is ${at}\\b`));
+        }
+        expect(show(d.sm.eventsSince(at + 1, 1_000_000))).toEqual(show(live.slice(21)));
+        // A snapshot carries what replay needs above the compacted revision.
+        const other = await h.open();
+        await other.restore(d.sm.snapshotBytes());
+        expect(show(other.eventsSince(at + 1, 1_000_000))).toEqual(show(live.slice(21)));
+        expect(() => other.eventsSince(at)).toThrow(/compacted/);
+        await other.close();
         await d.sm.close();
       });
     });

@@ -152,9 +152,29 @@ class CommandGen {
     if (r < 75) return { type: "lease-grant", ttl: 1 + this.rng.nextInt(20), id: this.lease() };
     if (r < 78) return { type: "lease-revoke", id: this.lease() };
     if (r < 84) return { type: "lease-keep-alive", id: this.lease() };
-    if (r < 90) {
+    if (r < 86) {
       const ids = this.ref.expiredLeases(this.timeMs, 3);
       return { type: "lease-expire", ids: this.chance(0.3) ? [...ids, this.lease()] : ids };
+    }
+    if (r < 88) {
+      // The leader's form: renew indexes, some stale (renewed since it decided).
+      const leases = this.ref.leases().slice(0, 3);
+      return {
+        type: "lease-expire",
+        ids: leases.map((l) => l.id),
+        renewIndexes: leases.map((l) => (this.chance(0.7) ? l.renewIndex : l.renewIndex + 1)),
+      };
+    }
+    if (r < 90) {
+      const leases = this.ref.leases().slice(0, 4);
+      return {
+        type: "lease-checkpoint",
+        checkpoints: leases.map((l) => ({
+          id: l.id,
+          remainingMs: this.rng.nextInt(l.ttl * 1000 + 5_000),
+          renewIndex: this.chance(0.8) ? l.renewIndex : 0,
+        })),
+      };
     }
     if (r < 96)
       return {

@@ -7,8 +7,9 @@
 import { concatBytes, prefixEnd, u64Key, u64PairKey, u64PrefixedKey } from "./bytes.js";
 import { decodeKvCommand } from "./codec.js";
 import { checkCompaction, compact } from "./compaction.js";
-import { KvError, type KvFailure } from "./errors.js";
+import { invalidArgument, KvError, type KvFailure } from "./errors.js";
 import { EventHub, type KvEventListener } from "./events.js";
+import { eventsSince } from "./history.js";
 import { histKey, Keyspace } from "./keyspace.js";
 import { Leases } from "./leases.js";
 import { checkCount, checkKey, rangeKeys, readRevision } from "./range.js";
@@ -37,6 +38,7 @@ import type {
   KvEvent,
   KvOperation,
   KvResponse,
+  KvRevisionEvents,
   LeaseInfo,
   LeaseTimeToLive,
   RangeRequest,
@@ -287,7 +289,7 @@ export class KvEngine implements KvStateMachine {
         if (this.leaseTable.get(id) !== undefined) {
           throw new KvError("lease-exists", `lease ${id} already exists`);
         }
-        this.leaseTable.grant(id, op.ttl, now);
+        this.leaseTable.grant(id, op.ttl, now, index);
         return { type: "lease-grant", revision: rev, id, ttl: op.ttl };
       }
       case "lease-revoke": {
@@ -296,32 +298,55 @@ export class KvEngine implements KvStateMachine {
         return { type: "lease-revoke", revision: w.current };
       }
       case "lease-keep-alive": {
+        // Any lease still here is renewed: only the leader's monotonic clock says a lease ran
+        // out, and its expire command (ordered after this one) then finds a newer renewIndex.
         const lease = this.leaseTable.require(checkCount(op.id, "lease id"));
-        if (lease.expiryMs <= now) {
-          throw new KvError(
-            "lease-expired",
-            `lease ${lease.id} expired at log time ${lease.expiryMs} (the command's is ${now})`,
-          );
-        }
-        this.leaseTable.renew(lease, now);
+        this.leaseTable.renew(lease, now, index);
         return { type: "lease-keep-alive", revision: rev, id: lease.id, ttl: lease.ttl };
       }
       case "lease-expire": {
+        const gens = op.renewIndexes;
+        if (gens !== undefined && gens.length > 0 && gens.length !== op.ids.length) {
+          throw invalidArgument(
+            `lease-expire has ${op.ids.length} ids but ${gens.length} renew indexes`,
+          );
+        }
+        // Every check before the first revocation: an error after a write is fatal.
+        for (const id of op.ids) checkCount(id, "lease id");
         const expired: number[] = [];
-        for (const id of new Set(op.ids)) {
-          const lease = this.leaseTable.get(checkCount(id, "lease id"));
-          // Renewed (or revoked) since the leader saw it expire: keep it.
-          if (lease === undefined || lease.expiryMs > now) continue;
+        const seen = new Set<number>();
+        op.ids.forEach((id, i) => {
+          if (seen.has(id)) return;
+          seen.add(id);
+          const lease = this.leaseTable.get(id);
+          if (lease === undefined) return; // revoked already
+          // Renewed since the leader decided (or, for an old command, not expired by log time).
+          const stale =
+            gens !== undefined && gens.length > 0
+              ? lease.renewIndex !== gens[i]
+              : lease.expiryMs > now;
+          if (stale) return;
           this.revoke(w, lease);
           expired.push(id);
-        }
+        });
         return { type: "lease-expire", revision: w.current, expired };
+      }
+      case "lease-checkpoint": {
+        for (const c of op.checkpoints) {
+          checkCount(c.id, "lease id");
+          checkCount(c.remainingMs, "remaining time");
+          checkCount(c.renewIndex, "renew index");
+        }
+        for (const c of op.checkpoints) {
+          this.leaseTable.checkpoint(c.id, c.remainingMs, c.renewIndex, now);
+        }
+        return { type: "lease-checkpoint", revision: rev };
       }
       case "put-with-ttl": {
         checkKey(op.key);
         Leases.checkTtl(op.ttl);
         const id = this.leaseTable.generateId(index);
-        this.leaseTable.grant(id, op.ttl, now);
+        this.leaseTable.grant(id, op.ttl, now, index);
         const prev = w.put(op.key, op.value, id);
         return op.prevKv && prev !== undefined
           ? { type: "put-with-ttl", revision: w.revision, lease: id, prevKv: prev }
@@ -385,9 +410,20 @@ export class KvEngine implements KvStateMachine {
     return this.leaseTable.list();
   }
 
+  lease(id: number): LeaseInfo | undefined {
+    this.checkUsable();
+    return this.leaseTable.get(id);
+  }
+
   expiredLeases(nowMs: number, limit = 1000): number[] {
     this.checkUsable();
     return this.leaseTable.expired(nowMs, limit);
+  }
+
+  eventsSince(startRevision: number, limit?: number): KvRevisionEvents[] {
+    this.checkUsable();
+    const m = this.meta;
+    return eventsSince(this.tables, this.ks, startRevision, m.revision, m.compactRevision, limit);
   }
 
   /** A client session's state (for tests and diagnostics). */

@@ -1,8 +1,11 @@
-// Leases: a TTL counted in log time, and the keys attached to it. The state machine never reads a
-// clock: a grant or keep-alive sets the expiry from its command's log time, and keys go away only
-// when the leader proposes an expire command (or a client revokes), so every replica deletes the
-// same keys at the same revision. Revocation itself (deleting the keys) is in engine.ts, which
-// owns revisions.
+// Leases: a TTL, the time left of it, and the keys attached to it. The state machine never reads a
+// clock and never decides that a lease expired: the leader measures each lease on its monotonic
+// clock and proposes an expire command (or a client revokes), so every replica deletes the same
+// keys at the same revision. What the log records is the time left (remainingMs) as of the last
+// grant, renewal or leader checkpoint, and the index of the last grant or renewal (renewIndex),
+// so a new leader continues from the checkpoint and an expire or checkpoint decided before a
+// renewal changes nothing (packages/engine/README.md, "Leases"). Revocation itself (deleting the
+// keys) is in engine.ts, which owns revisions.
 
 import { u64Key, u64PairKey, u64PrefixedKey } from "./bytes.js";
 import { invalidArgument, KvError } from "./errors.js";
@@ -43,17 +46,40 @@ export class Leases {
     }
   }
 
-  grant(id: number, ttl: number, nowMs: number): LeaseRecord {
-    const lease: LeaseRecord = { id, ttl, expiryMs: nowMs + ttl * 1000 };
+  /** A new lease (or a renewed one) with its whole TTL left, granted or renewed at log `index`. */
+  grant(id: number, ttl: number, nowMs: number, index: number): LeaseRecord {
+    const ms = ttl * 1000;
+    const lease: LeaseRecord = {
+      id,
+      ttl,
+      expiryMs: nowMs + ms,
+      remainingMs: ms,
+      renewIndex: index,
+    };
     this.t.leases.put(u64Key(id), lease);
     this.t.leaseExpiry.put(u64PairKey(lease.expiryMs, id), true);
     return lease;
   }
 
-  /** Restarts the lease's TTL at `nowMs`. */
-  renew(lease: LeaseRecord, nowMs: number): LeaseRecord {
+  /** Restarts the lease's TTL (log `index`, log time `nowMs`). */
+  renew(lease: LeaseRecord, nowMs: number, index: number): LeaseRecord {
     this.t.leaseExpiry.delete(u64PairKey(lease.expiryMs, lease.id));
-    return this.grant(lease.id, lease.ttl, nowMs);
+    return this.grant(lease.id, lease.ttl, nowMs, index);
+  }
+
+  /**
+   * Records the leader's measure of the time left, unless the lease was renewed since the
+   * leader measured (`renewIndex` differs): that renewal's whole TTL stands.
+   */
+  checkpoint(id: number, remainingMs: number, renewIndex: number, nowMs: number): boolean {
+    const lease = this.get(id);
+    if (lease === undefined || lease.renewIndex !== renewIndex) return false;
+    const left = Math.min(remainingMs, lease.ttl * 1000);
+    this.t.leaseExpiry.delete(u64PairKey(lease.expiryMs, id));
+    const next: LeaseRecord = { ...lease, remainingMs: left, expiryMs: nowMs + left };
+    this.t.leases.put(u64Key(id), next);
+    this.t.leaseExpiry.put(u64PairKey(next.expiryMs, id), true);
+    return true;
   }
 
   /** Forgets the lease (its keys must have been deleted). */
@@ -83,7 +109,10 @@ export class Leases {
     return out;
   }
 
-  /** Leases whose expiry is at or before `nowMs`, soonest first: what a leader proposes. */
+  /**
+   * Leases whose log-time expiry is at or before `nowMs`, soonest first (diagnostics and tests;
+   * the leader decides on its monotonic clock instead).
+   */
   expired(nowMs: number, limit: number): number[] {
     const out: number[] = [];
     for (const [k] of this.t.leaseExpiry.range(u64Key(0), u64PairKey(nowMs + 1, 0))) {

@@ -10,6 +10,7 @@ import type {
   KeyValue,
   KvCommand,
   KvEntry,
+  KvRevisionEvents,
   LeaseInfo,
   LeaseTimeToLive,
   RangeRequest,
@@ -53,8 +54,20 @@ export interface KvReader {
   leaseTimeToLive(id: number, opts?: { keys?: boolean; nowMs?: number }): LeaseTimeToLive;
   /** All leases, by id. */
   leases(): LeaseInfo[];
-  /** Ids of leases expired at `nowMs`, soonest first: what a leader proposes to expire. */
+  /** One lease, if it exists. */
+  lease(id: number): LeaseInfo | undefined;
+  /**
+   * Ids of leases whose log-time expiry is at or before `nowMs`, soonest first (diagnostics; the
+   * leader decides expiry on its monotonic clock, packages/engine/src/leases/).
+   */
   expiredLeases(nowMs: number, limit?: number): number[];
+  /**
+   * The events of revisions `startRevision`.. the current one, rebuilt from history exactly as
+   * they were emitted (with previous versions), at most `limit` revisions (default 1000): page
+   * on from the last revision + 1. Throws KvError "compacted" if `startRevision` is at or below
+   * the compacted revision. For watches that start in the past.
+   */
+  eventsSince(startRevision: number, limit?: number): KvRevisionEvents[];
 }
 
 export interface KvStateMachine extends KvReader {

@@ -138,11 +138,29 @@ export type KvOperation =
   | { readonly type: "lease-grant"; readonly ttl: number; readonly id?: number }
   | { readonly type: "lease-revoke"; readonly id: number }
   | { readonly type: "lease-keep-alive"; readonly id: number }
-  /** Proposed by the leader with the leases it saw expire; each is checked against log time. */
-  | { readonly type: "lease-expire"; readonly ids: readonly number[] }
+  /**
+   * Proposed by the leader with the leases whose time ran out on its monotonic clock, each with
+   * the renew index it measured from (`renewIndexes[i]` for `ids[i]`): a lease renewed since is
+   * kept. Without renewIndexes (commands from before checkpoints) each is checked against log time.
+   */
+  | {
+      readonly type: "lease-expire";
+      readonly ids: readonly number[];
+      readonly renewIndexes?: readonly number[];
+    }
+  /** Proposed by the leader every few seconds: the leases' remaining times on its clock. */
+  | { readonly type: "lease-checkpoint"; readonly checkpoints: readonly LeaseCheckpoint[] }
   | ({ readonly type: "put-with-ttl" } & PutWithTtlRequest)
   /** Advances the log time only (and expires idle sessions). */
   | { readonly type: "noop" };
+
+/** One lease's remaining time as the leader measured it. */
+export interface LeaseCheckpoint {
+  readonly id: number;
+  readonly remainingMs: number;
+  /** The renew index the leader measured from; a lease renewed since ignores the checkpoint. */
+  readonly renewIndex: number;
+}
 
 /** Identifies a client write, so a retry gets the remembered answer instead of applying again. */
 export interface ClientSession {
@@ -212,6 +230,7 @@ export type KvResponse =
       readonly lease: number;
       readonly prevKv?: KeyValue;
     }
+  | { readonly type: "lease-checkpoint"; readonly revision: number }
   | { readonly type: "noop"; readonly revision: number }
   | {
       readonly type: "error";
@@ -231,6 +250,12 @@ export interface KvEvent {
 /** The events of one revision (one command), in the order the command made them. */
 export interface KvEventBatch {
   readonly index: number;
+  readonly revision: number;
+  readonly events: readonly KvEvent[];
+}
+
+/** The events of one past revision, rebuilt from history (KvReader.eventsSince). */
+export interface KvRevisionEvents {
   readonly revision: number;
   readonly events: readonly KvEvent[];
 }
@@ -262,6 +287,13 @@ export interface LeaseTimeToLive {
 export interface LeaseInfo {
   readonly id: number;
   readonly ttl: number;
-  /** The log time (ms) at which the lease expires. */
+  /**
+   * The log time (ms) at which the lease expires if nothing renews it: informational (followers'
+   * time-to-live answers); the leader decides expiry on its monotonic clock from remainingMs.
+   */
   readonly expiryMs: number;
+  /** Milliseconds left as of the last grant, renewal or checkpoint. */
+  readonly remainingMs: number;
+  /** The log index of the last grant or renewal: expire and checkpoint commands name it. */
+  readonly renewIndex: number;
 }

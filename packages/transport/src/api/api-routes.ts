@@ -45,7 +45,15 @@ import {
   toWireTakeSnapshotResponse,
   toWireTxnResponse,
 } from "@d-engine/client/wire";
-import { ClusterService, KvService, MaintenanceService } from "@d-engine/proto/api";
+import {
+  ClusterService,
+  KvService,
+  LeaseService,
+  MaintenanceService,
+  WatchService,
+} from "@d-engine/proto/api";
+import { leaseHandlers } from "./lease-routes.js";
+import { watchHandlers } from "./watch-routes.js";
 
 /** The largest data field of one DownloadSnapshot message. */
 export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -198,5 +206,7 @@ export function apiRoutes(
     router.service(KvService, kv);
     router.service(ClusterService, cluster);
     router.service(MaintenanceService, maintenance);
+    router.service(LeaseService, leaseHandlers(api));
+    router.service(WatchService, watchHandlers(api, limits));
   };
 }

@@ -21,8 +21,12 @@ import {
   type TxnCompare,
   type TxnOpResult,
   toBytes,
+  type Watcher,
+  type WatchOptions,
   type WriteSession,
 } from "@d-engine/client";
+import { FakeLeases } from "./fake-leases.js";
+import { FakeWatches } from "./fake-watches.js";
 
 export interface RecordedCall {
   readonly method: string;
@@ -60,6 +64,9 @@ export class FakeApi implements DEngineClient {
   snapshot = new Uint8Array(0);
   readonly cluster: ClusterApi;
   readonly maintenance: MaintenanceApi;
+  readonly leases = new FakeLeases();
+  /** Watches: tests append revisions with watches.emit(). */
+  readonly watches = new FakeWatches();
 
   constructor(readonly nodeId = 1) {
     const self = this;
@@ -99,6 +106,12 @@ export class FakeApi implements DEngineClient {
       async leader(opts) {
         self.calls.push({ method: "leader", opts: opts as never });
         return self.leaderInfo;
+      },
+      watchMembers(opts) {
+        return self.watches.watchMembers(
+          () => ({ members: self.members, leaderId: self.leaderInfo.leaderId }),
+          opts?.signal,
+        );
       },
       async status(opts) {
         await self.enter("status", opts);
@@ -304,6 +317,11 @@ export class FakeApi implements DEngineClient {
       });
       return { revision: rev, succeeded, results };
     });
+  }
+
+  watch(opts: WatchOptions): Watcher {
+    this.calls.push({ method: "watch", opts: undefined });
+    return this.watches.watch(opts);
   }
 
   async compact(revision: number, opts?: CallOptions) {

@@ -57,8 +57,21 @@ export function crashCommand(seed: number, index: number): Uint8Array {
   } else if (r < 74) op = { type: "lease-grant", ttl: 1 + int(30), id: chance(80) ? lease() : 0 };
   else if (r < 78) op = { type: "lease-revoke", id: 1 + int(LEASE_IDS) };
   else if (r < 83) op = { type: "lease-keep-alive", id: 1 + int(LEASE_IDS) };
-  else if (r < 88) {
+  else if (r < 86) {
     op = { type: "lease-expire", ids: Array.from({ length: int(3) }, () => 1 + int(LEASE_IDS)) };
+  } else if (r < 88) {
+    // The leader's forms, with renew indexes (most will not match: those leases are kept).
+    const ids = Array.from({ length: 1 + int(3) }, () => 1 + int(LEASE_IDS));
+    op = chance(50)
+      ? { type: "lease-expire", ids, renewIndexes: ids.map(() => int(index + 1)) }
+      : {
+          type: "lease-checkpoint",
+          checkpoints: ids.map((id) => ({
+            id,
+            remainingMs: int(40_000),
+            renewIndex: int(index + 1),
+          })),
+        };
   } else if (r < 94) op = { type: "put-with-ttl", key: key(), value: value(), ttl: 1 + int(20) };
   else if (r < 97) op = { type: "compaction", revision: Math.floor(index / (2 + int(4))) };
   else op = { type: "noop" };

@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dengine/v1/kv.proto.
  */
 export const file_dengine_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChNkZW5naW5lL3YxL2t2LnByb3RvEgpkZW5naW5lLnYxIoUBCghLZXlWYWx1ZRILCgNrZXkYASABKAwSGwoPY3JlYXRlX3JldmlzaW9uGAIgASgEQgIwAhIYCgxtb2RfcmV2aXNpb24YAyABKARCAjACEhMKB3ZlcnNpb24YBCABKARCAjACEg0KBXZhbHVlGAUgASgMEhEKBWxlYXNlGAYgASgEQgIwAiLUAgoMUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSEQoFbGltaXQYAyABKARCAjACEhQKCHJldmlzaW9uGAQgASgEQgIwAhIpCgpzb3J0X29yZGVyGAUgASgOMhUuZGVuZ2luZS52MS5Tb3J0T3JkZXISKwoLc29ydF90YXJnZXQYBiABKA4yFi5kZW5naW5lLnYxLlNvcnRUYXJnZXQSEQoJa2V5c19vbmx5GAcgASgIEhIKCmNvdW50X29ubHkYCCABKAgSHAoQbWluX21vZF9yZXZpc2lvbhgJIAEoBEICMAISHAoQbWF4X21vZF9yZXZpc2lvbhgKIAEoBEICMAISHwoTbWluX2NyZWF0ZV9yZXZpc2lvbhgLIAEoBEICMAISHwoTbWF4X2NyZWF0ZV9yZXZpc2lvbhgMIAEoBEICMAIiaQoNUmFuZ2VSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAISIQoDa3ZzGAIgAygLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZRIMCgRtb3JlGAMgASgIEhEKBWNvdW50GAQgASgEQgIwAiJ4CgpQdXRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIRCgVsZWFzZRgDIAEoBEICMAISDwoHcHJldl9rdhgEIAEoCBIUCgxpZ25vcmVfdmFsdWUYBSABKAgSFAoMaWdub3JlX2xlYXNlGAYgASgIIkoKC1B1dFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIlCgdwcmV2X2t2GAIgASgLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZSJFChJEZWxldGVSYW5nZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBIPCgdwcmV2X2t2GAMgASgIImgKE0RlbGV0ZVJhbmdlUmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACEhMKB2RlbGV0ZWQYAiABKARCAjACEiYKCHByZXZfa3ZzGAMgAygLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZSKiAQoHQ29tcGFyZRIpCgZyZXN1bHQYASABKA4yGS5kZW5naW5lLnYxLkNvbXBhcmVSZXN1bHQSKQoGdGFyZ2V0GAIgASgOMhkuZGVuZ2luZS52MS5Db21wYXJlVGFyZ2V0EgsKA2tleRgDIAEoDBIRCglyYW5nZV9lbmQYBCABKAwSEgoGbnVtYmVyGAUgASgEQgIwAhINCgV2YWx1ZRgGIAEoDCLnAQoJUmVxdWVzdE9wEjEKDXJlcXVlc3RfcmFuZ2UYASABKAsyGC5kZW5naW5lLnYxLlJhbmdlUmVxdWVzdEgAEi0KC3JlcXVlc3RfcHV0GAIgASgLMhYuZGVuZ2luZS52MS5QdXRSZXF1ZXN0SAASPgoUcmVxdWVzdF9kZWxldGVfcmFuZ2UYAyABKAsyHi5kZW5naW5lLnYxLkRlbGV0ZVJhbmdlUmVxdWVzdEgAEi0KC3JlcXVlc3RfdHhuGAQgASgLMhYuZGVuZ2luZS52MS5UeG5SZXF1ZXN0SABCCQoHcmVxdWVzdCLxAQoKUmVzcG9uc2VPcBIzCg5yZXNwb25zZV9yYW5nZRgBIAEoCzIZLmRlbmdpbmUudjEuUmFuZ2VSZXNwb25zZUgAEi8KDHJlc3BvbnNlX3B1dBgCIAEoCzIXLmRlbmdpbmUudjEuUHV0UmVzcG9uc2VIABJAChVyZXNwb25zZV9kZWxldGVfcmFuZ2UYAyABKAsyHy5kZW5naW5lLnYxLkRlbGV0ZVJhbmdlUmVzcG9uc2VIABIvCgxyZXNwb25zZV90eG4YBCABKAsyFy5kZW5naW5lLnYxLlR4blJlc3BvbnNlSABCCgoIcmVzcG9uc2UiggEKClR4blJlcXVlc3QSJAoHY29tcGFyZRgBIAMoCzITLmRlbmdpbmUudjEuQ29tcGFyZRImCgdzdWNjZXNzGAIgAygLMhUuZGVuZ2luZS52MS5SZXF1ZXN0T3ASJgoHZmFpbHVyZRgDIAMoCzIVLmRlbmdpbmUudjEuUmVxdWVzdE9wImEKC1R4blJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIRCglzdWNjZWVkZWQYAiABKAgSKQoJcmVzcG9uc2VzGAMgAygLMhYuZGVuZ2luZS52MS5SZXNwb25zZU9wIikKEUNvbXBhY3Rpb25SZXF1ZXN0EhQKCHJldmlzaW9uGAEgASgEQgIwAiI8ChFMZWFzZUdyYW50UmVxdWVzdBIXCgt0dGxfc2Vjb25kcxgBIAEoBEICMAISDgoCaWQYAiABKARCAjACIiQKEkxlYXNlUmV2b2tlUmVxdWVzdBIOCgJpZBgBIAEoBEICMAIiJwoVTGVhc2VLZWVwQWxpdmVSZXF1ZXN0Eg4KAmlkGAEgASgEQgIwAiIlChJMZWFzZUV4cGlyZVJlcXVlc3QSDwoDaWRzGAEgAygEQgIwAiJZChFQdXRXaXRoVHRsUmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSFwoLdHRsX3NlY29uZHMYAyABKARCAjACEg8KB3ByZXZfa3YYBCABKAgiVgoNQ2xpZW50U2Vzc2lvbhIRCgljbGllbnRfaWQYASABKAkSFAoIc2VxdWVuY2UYAiABKARCAjACEhwKEGZpcnN0X2luY29tcGxldGUYAyABKARCAjACIrAECglLdkNvbW1hbmQSEwoHdGltZV9tcxgBIAEoBEICMAISKgoHc2Vzc2lvbhgCIAEoCzIZLmRlbmdpbmUudjEuQ2xpZW50U2Vzc2lvbhIlCgNwdXQYCiABKAsyFi5kZW5naW5lLnYxLlB1dFJlcXVlc3RIABI2CgxkZWxldGVfcmFuZ2UYCyABKAsyHi5kZW5naW5lLnYxLkRlbGV0ZVJhbmdlUmVxdWVzdEgAEiUKA3R4bhgMIAEoCzIWLmRlbmdpbmUudjEuVHhuUmVxdWVzdEgAEjMKCmNvbXBhY3Rpb24YDSABKAsyHS5kZW5naW5lLnYxLkNvbXBhY3Rpb25SZXF1ZXN0SAASNAoLbGVhc2VfZ3JhbnQYDiABKAsyHS5kZW5naW5lLnYxLkxlYXNlR3JhbnRSZXF1ZXN0SAASNgoMbGVhc2VfcmV2b2tlGA8gASgLMh4uZGVuZ2luZS52MS5MZWFzZVJldm9rZVJlcXVlc3RIABI9ChBsZWFzZV9rZWVwX2FsaXZlGBAgASgLMiEuZGVuZ2luZS52MS5MZWFzZUtlZXBBbGl2ZVJlcXVlc3RIABI2CgxsZWFzZV9leHBpcmUYESABKAsyHi5kZW5naW5lLnYxLkxlYXNlRXhwaXJlUmVxdWVzdEgAEjUKDHB1dF93aXRoX3R0bBgSIAEoCzIdLmRlbmdpbmUudjEuUHV0V2l0aFR0bFJlcXVlc3RIAEILCglvcGVyYXRpb24iVwoHS3ZFcnJvchIlCgRjb2RlGAEgASgOMhcuZGVuZ2luZS52MS5LdkVycm9yQ29kZRIPCgdtZXNzYWdlGAIgASgJEhQKCHJldmlzaW9uGAMgASgEQgIwAiIqChJDb21wYWN0aW9uUmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACIlMKEkxlYXNlR3JhbnRSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAISDgoCaWQYAiABKARCAjACEhcKC3R0bF9zZWNvbmRzGAMgASgEQgIwAiIrChNMZWFzZVJldm9rZVJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAiJXChZMZWFzZUtlZXBBbGl2ZVJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIOCgJpZBgCIAEoBEICMAISFwoLdHRsX3NlY29uZHMYAyABKARCAjACIkQKE0xlYXNlRXhwaXJlUmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACEhcKC2V4cGlyZWRfaWRzGAIgAygEQgIwAiJkChJQdXRXaXRoVHRsUmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACEhEKBWxlYXNlGAIgASgEQgIwAhIlCgdwcmV2X2t2GAMgASgLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZSIkCgxOb29wUmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACIsYECgpLdlJlc3BvbnNlEiQKBWVycm9yGAEgASgLMhMuZGVuZ2luZS52MS5LdkVycm9ySAASJgoDcHV0GAIgASgLMhcuZGVuZ2luZS52MS5QdXRSZXNwb25zZUgAEjcKDGRlbGV0ZV9yYW5nZRgDIAEoCzIfLmRlbmdpbmUudjEuRGVsZXRlUmFuZ2VSZXNwb25zZUgAEiYKA3R4bhgEIAEoCzIXLmRlbmdpbmUudjEuVHhuUmVzcG9uc2VIABI0Cgpjb21wYWN0aW9uGAUgASgLMh4uZGVuZ2luZS52MS5Db21wYWN0aW9uUmVzcG9uc2VIABI1CgtsZWFzZV9ncmFudBgGIAEoCzIeLmRlbmdpbmUudjEuTGVhc2VHcmFudFJlc3BvbnNlSAASNwoMbGVhc2VfcmV2b2tlGAcgASgLMh8uZGVuZ2luZS52MS5MZWFzZVJldm9rZVJlc3BvbnNlSAASPgoQbGVhc2Vfa2VlcF9hbGl2ZRgIIAEoCzIiLmRlbmdpbmUudjEuTGVhc2VLZWVwQWxpdmVSZXNwb25zZUgAEjcKDGxlYXNlX2V4cGlyZRgJIAEoCzIfLmRlbmdpbmUudjEuTGVhc2VFeHBpcmVSZXNwb25zZUgAEjYKDHB1dF93aXRoX3R0bBgKIAEoCzIeLmRlbmdpbmUudjEuUHV0V2l0aFR0bFJlc3BvbnNlSAASKAoEbm9vcBgLIAEoCzIYLmRlbmdpbmUudjEuTm9vcFJlc3BvbnNlSABCCAoGcmVzdWx0Io0BCgtLdlN0YXRlTWV0YRIWCg5mb3JtYXRfdmVyc2lvbhgBIAEoDRIZCg1hcHBsaWVkX2luZGV4GAIgASgEQgIwAhIUCghyZXZpc2lvbhgDIAEoBEICMAISHAoQY29tcGFjdF9yZXZpc2lvbhgEIAEoBEICMAISFwoLbG9nX3RpbWVfbXMYBSABKARCAjACIi0KCEt2Q2hhbmdlEhQKCHJldmlzaW9uGAEgASgEQgIwAhILCgNrZXkYAiABKAwiMgoJS3ZDaGFuZ2VzEiUKB2NoYW5nZXMYASADKAsyFC5kZW5naW5lLnYxLkt2Q2hhbmdlIkkKB0t2TGVhc2USDgoCaWQYASABKARCAjACEhcKC3R0bF9zZWNvbmRzGAIgASgEQgIwAhIVCglleHBpcnlfbXMYAyABKARCAjACIlEKD0t2U2Vzc2lvbkFuc3dlchIUCghzZXF1ZW5jZRgBIAEoBEICMAISKAoIcmVzcG9uc2UYAiABKAsyFi5kZW5naW5lLnYxLkt2UmVzcG9uc2UieQoJS3ZTZXNzaW9uEhEKCWNsaWVudF9pZBgBIAEoCRIRCgVmbG9vchgCIAEoBEICMAISGAoMbGFzdF9zZWVuX21zGAMgASgEQgIwAhIsCgdhbnN3ZXJzGAQgAygLMhsuZGVuZ2luZS52MS5LdlNlc3Npb25BbnN3ZXIirAEKEUt2U25hcHNob3RSZWNvcmRzEiIKBGxpdmUYASADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlEiUKB2hpc3RvcnkYAiADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlEiMKBmxlYXNlcxgDIAMoCzITLmRlbmdpbmUudjEuS3ZMZWFzZRInCghzZXNzaW9ucxgEIAMoCzIVLmRlbmdpbmUudjEuS3ZTZXNzaW9uInkKEEt2U25hcHNob3RGb290ZXISFgoKbGl2ZV9jb3VudBgBIAEoBEICMAISGQoNaGlzdG9yeV9jb3VudBgCIAEoBEICMAISFwoLbGVhc2VfY291bnQYAyABKARCAjACEhkKDXNlc3Npb25fY291bnQYBCABKARCAjACIqcBCg9LdlNuYXBzaG90RnJhbWUSKQoGaGVhZGVyGAEgASgLMhcuZGVuZ2luZS52MS5LdlN0YXRlTWV0YUgAEjAKB3JlY29yZHMYAiABKAsyHS5kZW5naW5lLnYxLkt2U25hcHNob3RSZWNvcmRzSAASLgoGZm9vdGVyGAMgASgLMhwuZGVuZ2luZS52MS5LdlNuYXBzaG90Rm9vdGVySABCBwoFZnJhbWUqTwoJU29ydE9yZGVyEhMKD1NPUlRfT1JERVJfTk9ORRAAEhUKEVNPUlRfT1JERVJfQVNDRU5EEAESFgoSU09SVF9PUkRFUl9ERVNDRU5EEAIqfgoKU29ydFRhcmdldBITCg9TT1JUX1RBUkdFVF9LRVkQABIXChNTT1JUX1RBUkdFVF9WRVJTSU9OEAESFgoSU09SVF9UQVJHRVRfQ1JFQVRFEAISEwoPU09SVF9UQVJHRVRfTU9EEAMSFQoRU09SVF9UQVJHRVRfVkFMVUUQBCp8Cg1Db21wYXJlUmVzdWx0EhgKFENPTVBBUkVfUkVTVUxUX0VRVUFMEAASGgoWQ09NUEFSRV9SRVNVTFRfR1JFQVRFUhABEhcKE0NPTVBBUkVfUkVTVUxUX0xFU1MQAhIcChhDT01QQVJFX1JFU1VMVF9OT1RfRVFVQUwQAyqSAQoNQ29tcGFyZVRhcmdldBIaChZDT01QQVJFX1RBUkdFVF9WRVJTSU9OEAASGQoVQ09NUEFSRV9UQVJHRVRfQ1JFQVRFEAESFgoSQ09NUEFSRV9UQVJHRVRfTU9EEAISGAoUQ09NUEFSRV9UQVJHRVRfVkFMVUUQAxIYChRDT01QQVJFX1RBUkdFVF9MRUFTRRAEKtsCCgtLdkVycm9yQ29kZRIWChJLVl9FUlJPUl9DT0RFX05PTkUQABIbChdLVl9FUlJPUl9DT0RFX0NPTVBBQ1RFRBABEiEKHUtWX0VSUk9SX0NPREVfRlVUVVJFX1JFVklTSU9OEAISHwobS1ZfRVJST1JfQ09ERV9LRVlfTk9UX0ZPVU5EEAMSIQodS1ZfRVJST1JfQ09ERV9MRUFTRV9OT1RfRk9VTkQQBBIeChpLVl9FUlJPUl9DT0RFX0xFQVNFX0VYSVNUUxAFEh8KG0tWX0VSUk9SX0NPREVfTEVBU0VfRVhQSVJFRBAGEh8KG0tWX0VSUk9SX0NPREVfRFVQTElDQVRFX0tFWRAHEiIKHktWX0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAIEioKJktWX0VSUk9SX0NPREVfU0VTU0lPTl9BTlNXRVJfRElTQ0FSREVEEAliBnByb3RvMw");
+  fileDesc("ChNkZW5naW5lL3YxL2t2LnByb3RvEgpkZW5naW5lLnYxIoUBCghLZXlWYWx1ZRILCgNrZXkYASABKAwSGwoPY3JlYXRlX3JldmlzaW9uGAIgASgEQgIwAhIYCgxtb2RfcmV2aXNpb24YAyABKARCAjACEhMKB3ZlcnNpb24YBCABKARCAjACEg0KBXZhbHVlGAUgASgMEhEKBWxlYXNlGAYgASgEQgIwAiLUAgoMUmFuZ2VSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSEQoFbGltaXQYAyABKARCAjACEhQKCHJldmlzaW9uGAQgASgEQgIwAhIpCgpzb3J0X29yZGVyGAUgASgOMhUuZGVuZ2luZS52MS5Tb3J0T3JkZXISKwoLc29ydF90YXJnZXQYBiABKA4yFi5kZW5naW5lLnYxLlNvcnRUYXJnZXQSEQoJa2V5c19vbmx5GAcgASgIEhIKCmNvdW50X29ubHkYCCABKAgSHAoQbWluX21vZF9yZXZpc2lvbhgJIAEoBEICMAISHAoQbWF4X21vZF9yZXZpc2lvbhgKIAEoBEICMAISHwoTbWluX2NyZWF0ZV9yZXZpc2lvbhgLIAEoBEICMAISHwoTbWF4X2NyZWF0ZV9yZXZpc2lvbhgMIAEoBEICMAIiaQoNUmFuZ2VSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAISIQoDa3ZzGAIgAygLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZRIMCgRtb3JlGAMgASgIEhEKBWNvdW50GAQgASgEQgIwAiJ4CgpQdXRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIRCgVsZWFzZRgDIAEoBEICMAISDwoHcHJldl9rdhgEIAEoCBIUCgxpZ25vcmVfdmFsdWUYBSABKAgSFAoMaWdub3JlX2xlYXNlGAYgASgIIkoKC1B1dFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIlCgdwcmV2X2t2GAIgASgLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZSJFChJEZWxldGVSYW5nZVJlcXVlc3QSCwoDa2V5GAEgASgMEhEKCXJhbmdlX2VuZBgCIAEoDBIPCgdwcmV2X2t2GAMgASgIImgKE0RlbGV0ZVJhbmdlUmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACEhMKB2RlbGV0ZWQYAiABKARCAjACEiYKCHByZXZfa3ZzGAMgAygLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZSKiAQoHQ29tcGFyZRIpCgZyZXN1bHQYASABKA4yGS5kZW5naW5lLnYxLkNvbXBhcmVSZXN1bHQSKQoGdGFyZ2V0GAIgASgOMhkuZGVuZ2luZS52MS5Db21wYXJlVGFyZ2V0EgsKA2tleRgDIAEoDBIRCglyYW5nZV9lbmQYBCABKAwSEgoGbnVtYmVyGAUgASgEQgIwAhINCgV2YWx1ZRgGIAEoDCLnAQoJUmVxdWVzdE9wEjEKDXJlcXVlc3RfcmFuZ2UYASABKAsyGC5kZW5naW5lLnYxLlJhbmdlUmVxdWVzdEgAEi0KC3JlcXVlc3RfcHV0GAIgASgLMhYuZGVuZ2luZS52MS5QdXRSZXF1ZXN0SAASPgoUcmVxdWVzdF9kZWxldGVfcmFuZ2UYAyABKAsyHi5kZW5naW5lLnYxLkRlbGV0ZVJhbmdlUmVxdWVzdEgAEi0KC3JlcXVlc3RfdHhuGAQgASgLMhYuZGVuZ2luZS52MS5UeG5SZXF1ZXN0SABCCQoHcmVxdWVzdCLxAQoKUmVzcG9uc2VPcBIzCg5yZXNwb25zZV9yYW5nZRgBIAEoCzIZLmRlbmdpbmUudjEuUmFuZ2VSZXNwb25zZUgAEi8KDHJlc3BvbnNlX3B1dBgCIAEoCzIXLmRlbmdpbmUudjEuUHV0UmVzcG9uc2VIABJAChVyZXNwb25zZV9kZWxldGVfcmFuZ2UYAyABKAsyHy5kZW5naW5lLnYxLkRlbGV0ZVJhbmdlUmVzcG9uc2VIABIvCgxyZXNwb25zZV90eG4YBCABKAsyFy5kZW5naW5lLnYxLlR4blJlc3BvbnNlSABCCgoIcmVzcG9uc2UiggEKClR4blJlcXVlc3QSJAoHY29tcGFyZRgBIAMoCzITLmRlbmdpbmUudjEuQ29tcGFyZRImCgdzdWNjZXNzGAIgAygLMhUuZGVuZ2luZS52MS5SZXF1ZXN0T3ASJgoHZmFpbHVyZRgDIAMoCzIVLmRlbmdpbmUudjEuUmVxdWVzdE9wImEKC1R4blJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIRCglzdWNjZWVkZWQYAiABKAgSKQoJcmVzcG9uc2VzGAMgAygLMhYuZGVuZ2luZS52MS5SZXNwb25zZU9wIikKEUNvbXBhY3Rpb25SZXF1ZXN0EhQKCHJldmlzaW9uGAEgASgEQgIwAiI8ChFMZWFzZUdyYW50UmVxdWVzdBIXCgt0dGxfc2Vjb25kcxgBIAEoBEICMAISDgoCaWQYAiABKARCAjACIiQKEkxlYXNlUmV2b2tlUmVxdWVzdBIOCgJpZBgBIAEoBEICMAIiJwoVTGVhc2VLZWVwQWxpdmVSZXF1ZXN0Eg4KAmlkGAEgASgEQgIwAiJAChJMZWFzZUV4cGlyZVJlcXVlc3QSDwoDaWRzGAEgAygEQgIwAhIZCg1yZW5ld19pbmRleGVzGAIgAygEQgIwAiJUCg9MZWFzZUNoZWNrcG9pbnQSDgoCaWQYASABKARCAjACEhgKDHJlbWFpbmluZ19tcxgCIAEoBEICMAISFwoLcmVuZXdfaW5kZXgYAyABKARCAjACIkoKFkxlYXNlQ2hlY2twb2ludFJlcXVlc3QSMAoLY2hlY2twb2ludHMYASADKAsyGy5kZW5naW5lLnYxLkxlYXNlQ2hlY2twb2ludCJZChFQdXRXaXRoVHRsUmVxdWVzdBILCgNrZXkYASABKAwSDQoFdmFsdWUYAiABKAwSFwoLdHRsX3NlY29uZHMYAyABKARCAjACEg8KB3ByZXZfa3YYBCABKAgiVgoNQ2xpZW50U2Vzc2lvbhIRCgljbGllbnRfaWQYASABKAkSFAoIc2VxdWVuY2UYAiABKARCAjACEhwKEGZpcnN0X2luY29tcGxldGUYAyABKARCAjACIvAECglLdkNvbW1hbmQSEwoHdGltZV9tcxgBIAEoBEICMAISKgoHc2Vzc2lvbhgCIAEoCzIZLmRlbmdpbmUudjEuQ2xpZW50U2Vzc2lvbhIlCgNwdXQYCiABKAsyFi5kZW5naW5lLnYxLlB1dFJlcXVlc3RIABI2CgxkZWxldGVfcmFuZ2UYCyABKAsyHi5kZW5naW5lLnYxLkRlbGV0ZVJhbmdlUmVxdWVzdEgAEiUKA3R4bhgMIAEoCzIWLmRlbmdpbmUudjEuVHhuUmVxdWVzdEgAEjMKCmNvbXBhY3Rpb24YDSABKAsyHS5kZW5naW5lLnYxLkNvbXBhY3Rpb25SZXF1ZXN0SAASNAoLbGVhc2VfZ3JhbnQYDiABKAsyHS5kZW5naW5lLnYxLkxlYXNlR3JhbnRSZXF1ZXN0SAASNgoMbGVhc2VfcmV2b2tlGA8gASgLMh4uZGVuZ2luZS52MS5MZWFzZVJldm9rZVJlcXVlc3RIABI9ChBsZWFzZV9rZWVwX2FsaXZlGBAgASgLMiEuZGVuZ2luZS52MS5MZWFzZUtlZXBBbGl2ZVJlcXVlc3RIABI2CgxsZWFzZV9leHBpcmUYESABKAsyHi5kZW5naW5lLnYxLkxlYXNlRXhwaXJlUmVxdWVzdEgAEjUKDHB1dF93aXRoX3R0bBgSIAEoCzIdLmRlbmdpbmUudjEuUHV0V2l0aFR0bFJlcXVlc3RIABI+ChBsZWFzZV9jaGVja3BvaW50GBMgASgLMiIuZGVuZ2luZS52MS5MZWFzZUNoZWNrcG9pbnRSZXF1ZXN0SABCCwoJb3BlcmF0aW9uIlcKB0t2RXJyb3ISJQoEY29kZRgBIAEoDjIXLmRlbmdpbmUudjEuS3ZFcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRIUCghyZXZpc2lvbhgDIAEoBEICMAIiKgoSQ29tcGFjdGlvblJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAiJTChJMZWFzZUdyYW50UmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACEg4KAmlkGAIgASgEQgIwAhIXCgt0dGxfc2Vjb25kcxgDIAEoBEICMAIiKwoTTGVhc2VSZXZva2VSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAIiVwoWTGVhc2VLZWVwQWxpdmVSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAISDgoCaWQYAiABKARCAjACEhcKC3R0bF9zZWNvbmRzGAMgASgEQgIwAiJEChNMZWFzZUV4cGlyZVJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIXCgtleHBpcmVkX2lkcxgCIAMoBEICMAIiZAoSUHV0V2l0aFR0bFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIRCgVsZWFzZRgCIAEoBEICMAISJQoHcHJldl9rdhgDIAEoCzIULmRlbmdpbmUudjEuS2V5VmFsdWUiLwoXTGVhc2VDaGVja3BvaW50UmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACIiQKDE5vb3BSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAIihwUKCkt2UmVzcG9uc2USJAoFZXJyb3IYASABKAsyEy5kZW5naW5lLnYxLkt2RXJyb3JIABImCgNwdXQYAiABKAsyFy5kZW5naW5lLnYxLlB1dFJlc3BvbnNlSAASNwoMZGVsZXRlX3JhbmdlGAMgASgLMh8uZGVuZ2luZS52MS5EZWxldGVSYW5nZVJlc3BvbnNlSAASJgoDdHhuGAQgASgLMhcuZGVuZ2luZS52MS5UeG5SZXNwb25zZUgAEjQKCmNvbXBhY3Rpb24YBSABKAsyHi5kZW5naW5lLnYxLkNvbXBhY3Rpb25SZXNwb25zZUgAEjUKC2xlYXNlX2dyYW50GAYgASgLMh4uZGVuZ2luZS52MS5MZWFzZUdyYW50UmVzcG9uc2VIABI3CgxsZWFzZV9yZXZva2UYByABKAsyHy5kZW5naW5lLnYxLkxlYXNlUmV2b2tlUmVzcG9uc2VIABI+ChBsZWFzZV9rZWVwX2FsaXZlGAggASgLMiIuZGVuZ2luZS52MS5MZWFzZUtlZXBBbGl2ZVJlc3BvbnNlSAASNwoMbGVhc2VfZXhwaXJlGAkgASgLMh8uZGVuZ2luZS52MS5MZWFzZUV4cGlyZVJlc3BvbnNlSAASNgoMcHV0X3dpdGhfdHRsGAogASgLMh4uZGVuZ2luZS52MS5QdXRXaXRoVHRsUmVzcG9uc2VIABIoCgRub29wGAsgASgLMhguZGVuZ2luZS52MS5Ob29wUmVzcG9uc2VIABI/ChBsZWFzZV9jaGVja3BvaW50GAwgASgLMiMuZGVuZ2luZS52MS5MZWFzZUNoZWNrcG9pbnRSZXNwb25zZUgAQggKBnJlc3VsdCKNAQoLS3ZTdGF0ZU1ldGESFgoOZm9ybWF0X3ZlcnNpb24YASABKA0SGQoNYXBwbGllZF9pbmRleBgCIAEoBEICMAISFAoIcmV2aXNpb24YAyABKARCAjACEhwKEGNvbXBhY3RfcmV2aXNpb24YBCABKARCAjACEhcKC2xvZ190aW1lX21zGAUgASgEQgIwAiItCghLdkNoYW5nZRIUCghyZXZpc2lvbhgBIAEoBEICMAISCwoDa2V5GAIgASgMIjIKCUt2Q2hhbmdlcxIlCgdjaGFuZ2VzGAEgAygLMhQuZGVuZ2luZS52MS5LdkNoYW5nZSKSAQoHS3ZMZWFzZRIOCgJpZBgBIAEoBEICMAISFwoLdHRsX3NlY29uZHMYAiABKARCAjACEhUKCWV4cGlyeV9tcxgDIAEoBEICMAISHQoMcmVtYWluaW5nX21zGAQgASgEQgIwAkgAiAEBEhcKC3JlbmV3X2luZGV4GAUgASgEQgIwAkIPCg1fcmVtYWluaW5nX21zIlEKD0t2U2Vzc2lvbkFuc3dlchIUCghzZXF1ZW5jZRgBIAEoBEICMAISKAoIcmVzcG9uc2UYAiABKAsyFi5kZW5naW5lLnYxLkt2UmVzcG9uc2UieQoJS3ZTZXNzaW9uEhEKCWNsaWVudF9pZBgBIAEoCRIRCgVmbG9vchgCIAEoBEICMAISGAoMbGFzdF9zZWVuX21zGAMgASgEQgIwAhIsCgdhbnN3ZXJzGAQgAygLMhsuZGVuZ2luZS52MS5LdlNlc3Npb25BbnN3ZXIirAEKEUt2U25hcHNob3RSZWNvcmRzEiIKBGxpdmUYASADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlEiUKB2hpc3RvcnkYAiADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlEiMKBmxlYXNlcxgDIAMoCzITLmRlbmdpbmUudjEuS3ZMZWFzZRInCghzZXNzaW9ucxgEIAMoCzIVLmRlbmdpbmUudjEuS3ZTZXNzaW9uInkKEEt2U25hcHNob3RGb290ZXISFgoKbGl2ZV9jb3VudBgBIAEoBEICMAISGQoNaGlzdG9yeV9jb3VudBgCIAEoBEICMAISFwoLbGVhc2VfY291bnQYAyABKARCAjACEhkKDXNlc3Npb25fY291bnQYBCABKARCAjACIqcBCg9LdlNuYXBzaG90RnJhbWUSKQoGaGVhZGVyGAEgASgLMhcuZGVuZ2luZS52MS5LdlN0YXRlTWV0YUgAEjAKB3JlY29yZHMYAiABKAsyHS5kZW5naW5lLnYxLkt2U25hcHNob3RSZWNvcmRzSAASLgoGZm9vdGVyGAMgASgLMhwuZGVuZ2luZS52MS5LdlNuYXBzaG90Rm9vdGVySABCBwoFZnJhbWUqTwoJU29ydE9yZGVyEhMKD1NPUlRfT1JERVJfTk9ORRAAEhUKEVNPUlRfT1JERVJfQVNDRU5EEAESFgoSU09SVF9PUkRFUl9ERVNDRU5EEAIqfgoKU29ydFRhcmdldBITCg9TT1JUX1RBUkdFVF9LRVkQABIXChNTT1JUX1RBUkdFVF9WRVJTSU9OEAESFgoSU09SVF9UQVJHRVRfQ1JFQVRFEAISEwoPU09SVF9UQVJHRVRfTU9EEAMSFQoRU09SVF9UQVJHRVRfVkFMVUUQBCp8Cg1Db21wYXJlUmVzdWx0EhgKFENPTVBBUkVfUkVTVUxUX0VRVUFMEAASGgoWQ09NUEFSRV9SRVNVTFRfR1JFQVRFUhABEhcKE0NPTVBBUkVfUkVTVUxUX0xFU1MQAhIcChhDT01QQVJFX1JFU1VMVF9OT1RfRVFVQUwQAyqSAQoNQ29tcGFyZVRhcmdldBIaChZDT01QQVJFX1RBUkdFVF9WRVJTSU9OEAASGQoVQ09NUEFSRV9UQVJHRVRfQ1JFQVRFEAESFgoSQ09NUEFSRV9UQVJHRVRfTU9EEAISGAoUQ09NUEFSRV9UQVJHRVRfVkFMVUUQAxIYChRDT01QQVJFX1RBUkdFVF9MRUFTRRAEKtsCCgtLdkVycm9yQ29kZRIWChJLVl9FUlJPUl9DT0RFX05PTkUQABIbChdLVl9FUlJPUl9DT0RFX0NPTVBBQ1RFRBABEiEKHUtWX0VSUk9SX0NPREVfRlVUVVJFX1JFVklTSU9OEAISHwobS1ZfRVJST1JfQ09ERV9LRVlfTk9UX0ZPVU5EEAMSIQodS1ZfRVJST1JfQ09ERV9MRUFTRV9OT1RfRk9VTkQQBBIeChpLVl9FUlJPUl9DT0RFX0xFQVNFX0VYSVNUUxAFEh8KG0tWX0VSUk9SX0NPREVfTEVBU0VfRVhQSVJFRBAGEh8KG0tWX0VSUk9SX0NPREVfRFVQTElDQVRFX0tFWRAHEiIKHktWX0VSUk9SX0NPREVfSU5WQUxJRF9BUkdVTUVOVBAIEioKJktWX0VSUk9SX0NPREVfU0VTU0lPTl9BTlNXRVJfRElTQ0FSREVEEAliBnByb3RvMw");
 
 /**
  * One version of a key. In history records (snapshots, the LMDB history table) version 0 marks a
@@ -700,7 +700,7 @@ export const LeaseKeepAliveRequestSchema: GenMessage<LeaseKeepAliveRequest> = /*
   messageDesc(file_dengine_v1_kv, 15);
 
 /**
- * Proposed by the leader: revokes the listed leases that have expired by the command's log time.
+ * Proposed by the leader: revokes the listed leases whose time ran out on its monotonic clock.
  *
  * @generated from message dengine.v1.LeaseExpireRequest
  */
@@ -711,6 +711,15 @@ export type LeaseExpireRequest = Message<"dengine.v1.LeaseExpireRequest"> & {
    * @generated from field: repeated uint64 ids = 1 [jstype = JS_NUMBER];
    */
   ids: bigint[];
+
+  /**
+   * For each id (same position), the log index of the lease's last grant or renewal when the
+   * leader decided: a lease renewed since is kept. Empty (commands written before checkpoints
+   * existed): each lease is checked against the command's log time instead.
+   *
+   * @generated from field: repeated uint64 renew_indexes = 2 [jstype = JS_NUMBER];
+   */
+  renewIndexes: bigint[];
 };
 
 /**
@@ -719,6 +728,64 @@ export type LeaseExpireRequest = Message<"dengine.v1.LeaseExpireRequest"> & {
  */
 export const LeaseExpireRequestSchema: GenMessage<LeaseExpireRequest> = /*@__PURE__*/
   messageDesc(file_dengine_v1_kv, 16);
+
+/**
+ * One lease's remaining time as the leader measured it.
+ *
+ * @generated from message dengine.v1.LeaseCheckpoint
+ */
+export type LeaseCheckpoint = Message<"dengine.v1.LeaseCheckpoint"> & {
+  /**
+   * The lease id.
+   *
+   * @generated from field: uint64 id = 1 [jstype = JS_NUMBER];
+   */
+  id: bigint;
+
+  /**
+   * Milliseconds left on the leader's monotonic clock.
+   *
+   * @generated from field: uint64 remaining_ms = 2 [jstype = JS_NUMBER];
+   */
+  remainingMs: bigint;
+
+  /**
+   * The log index of the lease's last grant or renewal the leader measured from: a lease renewed
+   * since keeps its full TTL.
+   *
+   * @generated from field: uint64 renew_index = 3 [jstype = JS_NUMBER];
+   */
+  renewIndex: bigint;
+};
+
+/**
+ * Describes the message dengine.v1.LeaseCheckpoint.
+ * Use `create(LeaseCheckpointSchema)` to create a new message.
+ */
+export const LeaseCheckpointSchema: GenMessage<LeaseCheckpoint> = /*@__PURE__*/
+  messageDesc(file_dengine_v1_kv, 17);
+
+/**
+ * Proposed by the leader every few seconds: records the leases' remaining times, so that a new
+ * leader continues from them instead of restarting every TTL.
+ *
+ * @generated from message dengine.v1.LeaseCheckpointRequest
+ */
+export type LeaseCheckpointRequest = Message<"dengine.v1.LeaseCheckpointRequest"> & {
+  /**
+   * The checkpoints.
+   *
+   * @generated from field: repeated dengine.v1.LeaseCheckpoint checkpoints = 1;
+   */
+  checkpoints: LeaseCheckpoint[];
+};
+
+/**
+ * Describes the message dengine.v1.LeaseCheckpointRequest.
+ * Use `create(LeaseCheckpointRequestSchema)` to create a new message.
+ */
+export const LeaseCheckpointRequestSchema: GenMessage<LeaseCheckpointRequest> = /*@__PURE__*/
+  messageDesc(file_dengine_v1_kv, 18);
 
 /**
  * d-engine's put with a time to live: grants a lease and attaches the key to it, in one revision.
@@ -760,7 +827,7 @@ export type PutWithTtlRequest = Message<"dengine.v1.PutWithTtlRequest"> & {
  * Use `create(PutWithTtlRequestSchema)` to create a new message.
  */
 export const PutWithTtlRequestSchema: GenMessage<PutWithTtlRequest> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 17);
+  messageDesc(file_dengine_v1_kv, 19);
 
 /**
  * Identifies a client write for exactly-once application.
@@ -796,7 +863,7 @@ export type ClientSession = Message<"dengine.v1.ClientSession"> & {
  * Use `create(ClientSessionSchema)` to create a new message.
  */
 export const ClientSessionSchema: GenMessage<ClientSession> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 18);
+  messageDesc(file_dengine_v1_kv, 20);
 
 /**
  * One command of the replicated log.
@@ -895,6 +962,14 @@ export type KvCommand = Message<"dengine.v1.KvCommand"> & {
      */
     value: PutWithTtlRequest;
     case: "putWithTtl";
+  } | {
+    /**
+     * Remaining lease times recorded by the leader.
+     *
+     * @generated from field: dengine.v1.LeaseCheckpointRequest lease_checkpoint = 19;
+     */
+    value: LeaseCheckpointRequest;
+    case: "leaseCheckpoint";
   } | { case: undefined; value?: undefined };
 };
 
@@ -903,7 +978,7 @@ export type KvCommand = Message<"dengine.v1.KvCommand"> & {
  * Use `create(KvCommandSchema)` to create a new message.
  */
 export const KvCommandSchema: GenMessage<KvCommand> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 19);
+  messageDesc(file_dengine_v1_kv, 21);
 
 /**
  * A failed command.
@@ -938,7 +1013,7 @@ export type KvError = Message<"dengine.v1.KvError"> & {
  * Use `create(KvErrorSchema)` to create a new message.
  */
 export const KvErrorSchema: GenMessage<KvError> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 20);
+  messageDesc(file_dengine_v1_kv, 22);
 
 /**
  * The answer to a compaction.
@@ -959,7 +1034,7 @@ export type CompactionResponse = Message<"dengine.v1.CompactionResponse"> & {
  * Use `create(CompactionResponseSchema)` to create a new message.
  */
 export const CompactionResponseSchema: GenMessage<CompactionResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 21);
+  messageDesc(file_dengine_v1_kv, 23);
 
 /**
  * The answer to a lease grant.
@@ -994,7 +1069,7 @@ export type LeaseGrantResponse = Message<"dengine.v1.LeaseGrantResponse"> & {
  * Use `create(LeaseGrantResponseSchema)` to create a new message.
  */
 export const LeaseGrantResponseSchema: GenMessage<LeaseGrantResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 22);
+  messageDesc(file_dengine_v1_kv, 24);
 
 /**
  * The answer to a lease revocation.
@@ -1015,7 +1090,7 @@ export type LeaseRevokeResponse = Message<"dengine.v1.LeaseRevokeResponse"> & {
  * Use `create(LeaseRevokeResponseSchema)` to create a new message.
  */
 export const LeaseRevokeResponseSchema: GenMessage<LeaseRevokeResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 23);
+  messageDesc(file_dengine_v1_kv, 25);
 
 /**
  * The answer to a lease renewal.
@@ -1050,7 +1125,7 @@ export type LeaseKeepAliveResponse = Message<"dengine.v1.LeaseKeepAliveResponse"
  * Use `create(LeaseKeepAliveResponseSchema)` to create a new message.
  */
 export const LeaseKeepAliveResponseSchema: GenMessage<LeaseKeepAliveResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 24);
+  messageDesc(file_dengine_v1_kv, 26);
 
 /**
  * The answer to a lease expiry.
@@ -1078,7 +1153,7 @@ export type LeaseExpireResponse = Message<"dengine.v1.LeaseExpireResponse"> & {
  * Use `create(LeaseExpireResponseSchema)` to create a new message.
  */
 export const LeaseExpireResponseSchema: GenMessage<LeaseExpireResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 25);
+  messageDesc(file_dengine_v1_kv, 27);
 
 /**
  * The answer to a put with a time to live.
@@ -1113,7 +1188,28 @@ export type PutWithTtlResponse = Message<"dengine.v1.PutWithTtlResponse"> & {
  * Use `create(PutWithTtlResponseSchema)` to create a new message.
  */
 export const PutWithTtlResponseSchema: GenMessage<PutWithTtlResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 26);
+  messageDesc(file_dengine_v1_kv, 28);
+
+/**
+ * The answer to a lease checkpoint.
+ *
+ * @generated from message dengine.v1.LeaseCheckpointResponse
+ */
+export type LeaseCheckpointResponse = Message<"dengine.v1.LeaseCheckpointResponse"> & {
+  /**
+   * The current revision.
+   *
+   * @generated from field: uint64 revision = 1 [jstype = JS_NUMBER];
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message dengine.v1.LeaseCheckpointResponse.
+ * Use `create(LeaseCheckpointResponseSchema)` to create a new message.
+ */
+export const LeaseCheckpointResponseSchema: GenMessage<LeaseCheckpointResponse> = /*@__PURE__*/
+  messageDesc(file_dengine_v1_kv, 29);
 
 /**
  * The answer to a no-op.
@@ -1134,7 +1230,7 @@ export type NoopResponse = Message<"dengine.v1.NoopResponse"> & {
  * Use `create(NoopResponseSchema)` to create a new message.
  */
 export const NoopResponseSchema: GenMessage<NoopResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 27);
+  messageDesc(file_dengine_v1_kv, 30);
 
 /**
  * The answer to a KvCommand.
@@ -1235,6 +1331,14 @@ export type KvResponse = Message<"dengine.v1.KvResponse"> & {
      */
     value: NoopResponse;
     case: "noop";
+  } | {
+    /**
+     * To a lease checkpoint.
+     *
+     * @generated from field: dengine.v1.LeaseCheckpointResponse lease_checkpoint = 12;
+     */
+    value: LeaseCheckpointResponse;
+    case: "leaseCheckpoint";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1243,7 +1347,7 @@ export type KvResponse = Message<"dengine.v1.KvResponse"> & {
  * Use `create(KvResponseSchema)` to create a new message.
  */
 export const KvResponseSchema: GenMessage<KvResponse> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 28);
+  messageDesc(file_dengine_v1_kv, 31);
 
 /**
  * The scalar state of a KV state machine: the LMDB backend's meta record and a snapshot's header.
@@ -1292,7 +1396,7 @@ export type KvStateMeta = Message<"dengine.v1.KvStateMeta"> & {
  * Use `create(KvStateMetaSchema)` to create a new message.
  */
 export const KvStateMetaSchema: GenMessage<KvStateMeta> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 29);
+  messageDesc(file_dengine_v1_kv, 32);
 
 /**
  * One key written at one revision (the LMDB changes table, listed per apply batch).
@@ -1320,7 +1424,7 @@ export type KvChange = Message<"dengine.v1.KvChange"> & {
  * Use `create(KvChangeSchema)` to create a new message.
  */
 export const KvChangeSchema: GenMessage<KvChange> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 30);
+  messageDesc(file_dengine_v1_kv, 33);
 
 /**
  * The keys an apply batch wrote: what compaction visits and watch replays read.
@@ -1341,7 +1445,7 @@ export type KvChanges = Message<"dengine.v1.KvChanges"> & {
  * Use `create(KvChangesSchema)` to create a new message.
  */
 export const KvChangesSchema: GenMessage<KvChanges> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 31);
+  messageDesc(file_dengine_v1_kv, 34);
 
 /**
  * A lease.
@@ -1364,11 +1468,27 @@ export type KvLease = Message<"dengine.v1.KvLease"> & {
   ttlSeconds: bigint;
 
   /**
-   * The log time (ms) at which it expires.
+   * The log time (ms) at which it expires (informational: the leader decides expiry on its
+   * monotonic clock from remaining_ms).
    *
    * @generated from field: uint64 expiry_ms = 3 [jstype = JS_NUMBER];
    */
   expiryMs: bigint;
+
+  /**
+   * Milliseconds left as of the last grant, renewal or checkpoint (absent in records written
+   * before checkpoints existed: the whole TTL).
+   *
+   * @generated from field: optional uint64 remaining_ms = 4 [jstype = JS_NUMBER];
+   */
+  remainingMs?: bigint | undefined;
+
+  /**
+   * The log index of the last grant or renewal.
+   *
+   * @generated from field: uint64 renew_index = 5 [jstype = JS_NUMBER];
+   */
+  renewIndex: bigint;
 };
 
 /**
@@ -1376,7 +1496,7 @@ export type KvLease = Message<"dengine.v1.KvLease"> & {
  * Use `create(KvLeaseSchema)` to create a new message.
  */
 export const KvLeaseSchema: GenMessage<KvLease> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 32);
+  messageDesc(file_dengine_v1_kv, 35);
 
 /**
  * A remembered answer of a client session.
@@ -1404,7 +1524,7 @@ export type KvSessionAnswer = Message<"dengine.v1.KvSessionAnswer"> & {
  * Use `create(KvSessionAnswerSchema)` to create a new message.
  */
 export const KvSessionAnswerSchema: GenMessage<KvSessionAnswer> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 33);
+  messageDesc(file_dengine_v1_kv, 36);
 
 /**
  * A client session: the answers a retry gets instead of applying again.
@@ -1446,7 +1566,7 @@ export type KvSession = Message<"dengine.v1.KvSession"> & {
  * Use `create(KvSessionSchema)` to create a new message.
  */
 export const KvSessionSchema: GenMessage<KvSession> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 34);
+  messageDesc(file_dengine_v1_kv, 37);
 
 /**
  * A batch of snapshot records.
@@ -1488,7 +1608,7 @@ export type KvSnapshotRecords = Message<"dengine.v1.KvSnapshotRecords"> & {
  * Use `create(KvSnapshotRecordsSchema)` to create a new message.
  */
 export const KvSnapshotRecordsSchema: GenMessage<KvSnapshotRecords> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 35);
+  messageDesc(file_dengine_v1_kv, 38);
 
 /**
  * The last frame of a snapshot: what the reader must have seen.
@@ -1530,7 +1650,7 @@ export type KvSnapshotFooter = Message<"dengine.v1.KvSnapshotFooter"> & {
  * Use `create(KvSnapshotFooterSchema)` to create a new message.
  */
 export const KvSnapshotFooterSchema: GenMessage<KvSnapshotFooter> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 36);
+  messageDesc(file_dengine_v1_kv, 39);
 
 /**
  * One checksummed frame of a snapshot stream: a header, records, ..., a footer.
@@ -1575,7 +1695,7 @@ export type KvSnapshotFrame = Message<"dengine.v1.KvSnapshotFrame"> & {
  * Use `create(KvSnapshotFrameSchema)` to create a new message.
  */
 export const KvSnapshotFrameSchema: GenMessage<KvSnapshotFrame> = /*@__PURE__*/
-  messageDesc(file_dengine_v1_kv, 37);
+  messageDesc(file_dengine_v1_kv, 40);
 
 /**
  * The order of range results.

@@ -1,0 +1,86 @@
+// Closed-loop load: `clients` logical clients each await one operation before starting their next,
+// drawing operation numbers from one shared counter until `ops` are done. The clock runs from the
+// first operation to the last answer; every operation's latency goes into the histogram.
+import { performance } from "node:perf_hooks";
+import { benchValue, keyOf, type LoadSpec } from "../scenarios.js";
+import { Latencies, type LatencySummary } from "./latency.js";
+
+/** What the load runs against: one of `connections` connections per logical client. */
+export interface Target {
+  /** Connections (network clients) available; logical client c uses connection c % connections. */
+  readonly connections: number;
+  put(conn: number, key: string, value: Uint8Array): Promise<void>;
+  /** Resolves whether the key was found (a preloaded key that is missing counts as an error). */
+  get(conn: number, key: string, consistency: LoadSpec["consistency"]): Promise<boolean>;
+}
+
+export interface LoadResult extends LatencySummary {
+  /** Operations that succeeded. */
+  readonly ops: number;
+  readonly errors: number;
+  /** The first error's message, if any. */
+  readonly firstError?: string;
+  readonly clients: number;
+  readonly connections: number;
+  readonly elapsedMs: number;
+  readonly opsPerSec: number;
+}
+
+export async function runLoad(spec: LoadSpec, target: Target): Promise<LoadResult> {
+  const value = benchValue();
+  const latencies = new Latencies();
+  const connections = Math.max(1, Math.min(target.connections, spec.clients));
+  let next = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const fail = (e: unknown) => {
+    errors++;
+    firstError ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  };
+
+  const client = async (c: number): Promise<void> => {
+    const conn = c % connections;
+    while (next < spec.ops) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        if (spec.kind === "write") {
+          await target.put(conn, keyOf(spec.prefix, i), value);
+        } else {
+          const found = await target.get(
+            conn,
+            keyOf(spec.prefix, i % spec.keySpace),
+            spec.consistency,
+          );
+          if (!found) throw new Error(`key ${keyOf(spec.prefix, i % spec.keySpace)} not found`);
+        }
+        latencies.record(performance.now() - t0);
+      } catch (e) {
+        fail(e);
+      }
+    }
+  };
+
+  const start = performance.now();
+  await Promise.all(Array.from({ length: spec.clients }, (_, c) => client(c)));
+  const elapsedMs = performance.now() - start;
+  const ops = latencies.count;
+  return {
+    ops,
+    errors,
+    ...(firstError !== undefined ? { firstError } : {}),
+    clients: spec.clients,
+    connections,
+    elapsedMs,
+    opsPerSec: elapsedMs > 0 ? (ops * 1000) / elapsedMs : 0,
+    ...latencies.summary(),
+  };
+}
+
+/** A short untimed run of the same kind that opens every connection the timed run will use. */
+export function warmupSpec(spec: LoadSpec, connections: number): LoadSpec {
+  const clients = Math.max(1, Math.min(spec.clients, connections));
+  const ops = Math.max(clients, Math.min(200, Math.ceil(spec.ops / 10)));
+  // Writes warm up on their own keys so that the timed run's keys are all new.
+  return { ...spec, ops, clients, ...(spec.kind === "write" ? { prefix: "w" } : {}) };
+}

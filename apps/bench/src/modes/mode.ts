@@ -1,0 +1,32 @@
+// A system under test: a running three-node cluster that runs a load and reports its processes'
+// peak memory. d-engine embedded, d-engine standalone and etcd each implement it.
+import type { LoadResult } from "../load/run-load.js";
+import type { LoadSpec } from "../scenarios.js";
+
+export type ModeName = "embedded" | "standalone" | "etcd";
+
+export interface Mode {
+  readonly name: ModeName;
+  /** The server processes, the one serving the load first. */
+  readonly pids: readonly number[];
+  /** Where their data lives (removed by stop). */
+  readonly dataDir: string;
+  /** A warmup run, then the timed run of `spec`. */
+  run(spec: LoadSpec): Promise<LoadResult>;
+  /** Writes the read scenarios' keys (untimed). */
+  preload(spec: LoadSpec): Promise<void>;
+  /** Peak RSS (VmHWM) of each server process in bytes, the one serving the load first. */
+  peakRss(): Promise<number[]>;
+  /** Stops every process and removes the data. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Options every mode gets from the command line. */
+export interface ModeOptions {
+  /** The most connections the logical clients share (network modes). */
+  readonly connections: number;
+  /** Deadline of each call. */
+  readonly timeoutMs: number;
+  /** Write a CPU profile of every d-engine node process into this directory. */
+  readonly cpuProfDir?: string;
+}

@@ -1,0 +1,98 @@
+// Standalone mode: three `d-engine start` processes (fsync on, the defaults), driven from this
+// process through @d-engine/client, the logical clients sharing a bounded pool of network clients
+// (each one HTTP/2 connection per node it talks to).
+import { fileURLToPath } from "node:url";
+import { createClient, type DEngineClient } from "@d-engine/client/node";
+import { LocalCluster } from "@d-engine/e2e";
+import { runLoad, type Target, warmupSpec } from "../load/run-load.js";
+import { onShutdown, trackPid } from "../proc/cleanup.js";
+import { peakRssBytes } from "../proc/rss.js";
+import type { LoadSpec } from "../scenarios.js";
+import type { Mode, ModeOptions } from "./mode.js";
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
+
+export async function startStandalone(opts: ModeOptions): Promise<Mode> {
+  // The servers inherit this environment: a preload profiles them (NODE_OPTIONS refuses --cpu-prof).
+  const savedEnv = { NODE_OPTIONS: process.env.NODE_OPTIONS, dir: process.env.BENCH_CPU_PROF_DIR };
+  if (opts.cpuProfDir) {
+    const preload = fileURLToPath(new URL("../proc/cpu-profile-preload.js", import.meta.url));
+    process.env.NODE_OPTIONS = `${savedEnv.NODE_OPTIONS ?? ""} --import=${preload}`.trim();
+    process.env.BENCH_CPU_PROF_DIR = opts.cpuProfDir;
+  }
+  let cluster: LocalCluster;
+  try {
+    cluster = await LocalCluster.start({ size: 3, clusterId: "bench" });
+  } finally {
+    restoreEnv("NODE_OPTIONS", savedEnv.NODE_OPTIONS);
+    restoreEnv("BENCH_CPU_PROF_DIR", savedEnv.dir);
+  }
+  const untrack = [...cluster.nodes.values()].map((n) => trackPid(n.process.pid));
+  const clients: DEngineClient[] = [];
+  // One stop, however many ask for it (a signal and the benchmark's own finally): all await it.
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopCluster();
+    return stopping;
+  };
+  const stopCluster = async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    // SIGTERM first (a graceful stop writes CPU profiles), bounded; then SIGKILL and cleanup.
+    await Promise.race([
+      Promise.allSettled([...cluster.nodes.values()].map((n) => n.process.stop())),
+      new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+    ]);
+    await cluster.stop();
+    for (const u of untrack) u();
+  };
+  const unregister = onShutdown(stop);
+  try {
+    const leader = await cluster.waitForLeader();
+    const connection = (i: number): DEngineClient => {
+      while (clients.length <= i) {
+        clients.push(createClient({ endpoints: cluster.endpoints, timeoutMs: opts.timeoutMs }));
+      }
+      return clients[i]!;
+    };
+    const target: Target = {
+      connections: opts.connections,
+      async put(conn, key, value) {
+        await connection(conn).put(key, value);
+      },
+      async get(conn, key, consistency) {
+        return (await connection(conn).get(key, { consistency })) !== undefined;
+      },
+    };
+    const order = [leader, ...[...cluster.nodes.keys()].filter((id) => id !== leader)];
+    return {
+      name: "standalone",
+      pids: order.map((id) => cluster.node(id).process.pid ?? 0),
+      dataDir: cluster.dir,
+      async run(spec: LoadSpec) {
+        await runLoad(warmupSpec(spec, opts.connections), target);
+        return runLoad(spec, target);
+      },
+      async preload(spec: LoadSpec) {
+        const r = await runLoad(spec, target);
+        if (r.errors > 0) throw new Error(`standalone preload failed: ${r.firstError}`);
+      },
+      async peakRss() {
+        const rss = await Promise.all(
+          order.map((id) => peakRssBytes(cluster.node(id).process.pid)),
+        );
+        return rss.map((b) => b ?? 0);
+      },
+      async stop() {
+        unregister();
+        await stop();
+      },
+    };
+  } catch (e) {
+    unregister();
+    await stop();
+    throw e;
+  }
+}

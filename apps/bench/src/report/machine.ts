@@ -1,0 +1,33 @@
+// What the machine is, printed above the table: figures mean little without it.
+import { cpus, loadavg, totalmem } from "node:os";
+
+export interface MachineInfo {
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly ramGiB: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly etcd: string | undefined;
+  /** 1-minute load average when the benchmark started: other work skews every figure. */
+  readonly loadAtStart: number;
+}
+
+export function machineInfo(etcd: string | undefined): MachineInfo {
+  const c = cpus();
+  return {
+    cores: c.length,
+    cpuModel: c[0]?.model.trim() ?? "unknown",
+    ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    etcd,
+    loadAtStart: loadavg()[0] ?? 0,
+  };
+}
+
+export function describeMachine(m: MachineInfo): string {
+  return [
+    `machine: ${m.cores} cores, ${m.cpuModel}, ${m.ramGiB} GiB RAM, ${m.platform}`,
+    `node ${m.node}, etcd ${m.etcd ?? "not installed"}, load average ${m.loadAtStart.toFixed(2)} at start`,
+  ].join("\n");
+}
