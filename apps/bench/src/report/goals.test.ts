@@ -44,6 +44,11 @@ describe("goal lines", () => {
     expect(lines.some((l) => l.includes("linearizable read"))).toBe(false);
   });
 
+  it("compare lease reads with an etcd lease row (serializable) when etcd ran no eventual read", () => {
+    const rows = [row("lease-read", "standalone", 5_000), row("lease-read", "etcd", 2_000)];
+    expect(formatGoalLines(evaluateGoals(rows))).toBe("ratio lease read standalone vs etcd: 2.50");
+  });
+
   it("judge each goal against issue 7's bound", () => {
     const goals = evaluateGoals([
       row("single-client-write", "embedded", 100, 2.5),
