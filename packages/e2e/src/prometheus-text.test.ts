@@ -54,3 +54,11 @@ it("accepts prom-client's own output", async () => {
   const f = parsePrometheusText(await r.metrics());
   expect(sampleValue(f, "lat_seconds", "lat_seconds_count", { op: "get" })).toBe(1);
 });
+
+it("reads NaN and Inf in any case, as Prometheus does (prom-client writes an empty mean as Nan)", () => {
+  const f = parsePrometheusText("a Nan\nb +inf\nc -Inf\nd NaN\n");
+  expect(Number.isNaN(f.get("a")?.samples[0]?.value)).toBe(true);
+  expect(f.get("b")?.samples[0]?.value).toBe(Number.POSITIVE_INFINITY);
+  expect(f.get("c")?.samples[0]?.value).toBe(Number.NEGATIVE_INFINITY);
+  expect(() => parsePrometheusText("a nann\n")).toThrow();
+});

@@ -131,10 +131,13 @@ function parseSample(line: string, fail: (why: string) => never): PromSample {
   return { name, labels, value: parseValue((vm as RegExpExecArray)[1] as string, fail) };
 }
 
+// Prometheus reads values with Go's strconv.ParseFloat, which takes NaN and Inf in any case:
+// prom-client writes an event-loop-lag mean with no samples yet as "Nan", and Prometheus accepts it.
 function parseValue(s: string, fail: (why: string) => never): number {
-  if (s === "+Inf") return Number.POSITIVE_INFINITY;
-  if (s === "-Inf") return Number.NEGATIVE_INFINITY;
-  if (s === "NaN") return Number.NaN;
+  const lower = s.toLowerCase();
+  if (lower === "+inf" || lower === "inf") return Number.POSITIVE_INFINITY;
+  if (lower === "-inf") return Number.NEGATIVE_INFINITY;
+  if (lower === "nan") return Number.NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) fail(`bad value "${s}"`);
   return Number(s);
 }
