@@ -13,6 +13,7 @@ import {
   WatchCanceledError,
 } from "../errors.js";
 import type { MemberList } from "../types.js";
+import { PullQueue } from "../util/pull-queue.js";
 import { fromWireMembers } from "../wire/cluster.js";
 import { fromConnectError } from "../wire/errors.js";
 import { fromWireWatchResponse, toWireWatchRequest } from "../wire/watch.js";
@@ -54,21 +55,16 @@ export function networkWatch(
   // The stream is read eagerly into this queue, not at the consumer's pace: a stream whose end
   // sits unread in the connection's buffers when the server closes the connection is never
   // reported as ended (the read hangs), so the watch could not resume.
-  const queue: WatchBatch[] = [];
-  let ended: { error?: Error } | undefined;
-  let wake: (() => void) | undefined;
+  const queue = new PullQueue<WatchBatch>();
   const finish = (e?: Error) => {
-    if (ended !== undefined) return;
-    ended = e === undefined ? {} : { error: e };
+    if (!queue.end(e)) return;
     ctl.abort();
     unregister();
     opts.signal?.removeEventListener("abort", onAbort);
-    wake?.();
   };
   const cancel = () => {
     canceled = true;
-    queue.length = 0;
-    if (ended !== undefined) ended = {};
+    queue.discard();
     finish();
   };
   const unregister = deps.onClose(cancel);
@@ -95,7 +91,7 @@ export function networkWatch(
   };
 
   const deliver = (b: WatchBatch) => {
-    if (ended !== undefined) return;
+    if (queue.ended) return;
     if (queue.length >= maxBuffered) {
       finish(
         new WatchCanceledError(
@@ -107,7 +103,6 @@ export function networkWatch(
       return;
     }
     queue.push(b);
-    wake?.();
   };
 
   async function pump(): Promise<void> {
@@ -115,7 +110,7 @@ export function networkWatch(
     let last = opts.startRevision ? opts.startRevision - 1 : undefined;
     let delay = deps.initialDelayMs;
     let endpoint = deps.firstEndpoint() % deps.endpoints.length;
-    while (ended === undefined) {
+    while (!queue.ended) {
       const url = deps.endpoints[endpoint % deps.endpoints.length] as string;
       const req = toWireWatchRequest(opts, last === undefined ? 0 : last + 1);
       try {
@@ -141,13 +136,13 @@ export function networkWatch(
         }
         // The server ended the stream without canceling the watch (it is stopping): resume.
       } catch (err) {
-        if (ended !== undefined) return;
+        if (queue.ended) return;
         if (err instanceof WatchCanceledError) throw err;
         const e = fromConnectError(err);
         if (permanent(e)) throw e;
       }
       current = undefined;
-      if (ended !== undefined) return;
+      if (queue.ended) return;
       // Another endpoint next; back off a little more each time, so a cluster that is down
       // is not hammered.
       endpoint++;
@@ -170,22 +165,7 @@ export function networkWatch(
       if (started) throw new Error("a watcher can be iterated once");
       started = true;
       return {
-        async next(): Promise<IteratorResult<WatchBatch>> {
-          for (;;) {
-            const b = queue.shift();
-            if (b !== undefined) return { done: false, value: b };
-            if (ended !== undefined) {
-              const e = ended.error;
-              ended = {};
-              if (e !== undefined) throw e;
-              return { done: true, value: undefined };
-            }
-            await new Promise<void>((r) => {
-              wake = r;
-            });
-            wake = undefined;
-          }
-        },
+        next: () => queue.next(),
         async return(): Promise<IteratorResult<WatchBatch>> {
           cancel();
           return { done: true, value: undefined };
@@ -210,19 +190,15 @@ export function networkWatchMembers(
     [Symbol.asyncIterator](): AsyncIterator<MemberList> {
       const ctl = new AbortController();
       // Read eagerly, as networkWatch does (an unread end of stream is never reported).
-      const queue: MemberList[] = [];
-      let ended: { error?: Error } | undefined;
-      let wake: (() => void) | undefined;
+      const queue = new PullQueue<MemberList>();
       const finish = (e?: Error) => {
-        if (ended !== undefined) return;
-        ended = e === undefined ? {} : { error: e };
+        if (!queue.end(e)) return;
         ctl.abort();
         unregister();
         signal?.removeEventListener("abort", stop);
-        wake?.();
       };
       const stop = () => {
-        queue.length = 0;
+        queue.discard();
         finish();
       };
       const unregister = deps.onClose(stop);
@@ -231,7 +207,7 @@ export function networkWatchMembers(
         let lastJson: string | undefined;
         let delay = deps.initialDelayMs;
         let endpoint = deps.firstEndpoint() % deps.endpoints.length;
-        while (ended === undefined) {
+        while (!queue.ended) {
           const url = deps.endpoints[endpoint % deps.endpoints.length] as string;
           try {
             for await (const res of deps.stub(url).watchMembers({}, { signal: ctl.signal })) {
@@ -242,15 +218,14 @@ export function networkWatchMembers(
               lastJson = json;
               if (queue.length >= maxBuffered) throw new WatchCanceledError("slow consumer");
               queue.push(list);
-              wake?.();
             }
           } catch (err) {
-            if (ended !== undefined) return;
+            if (queue.ended) return;
             if (err instanceof WatchCanceledError) throw err;
             const e = fromConnectError(err);
             if (permanent(e)) throw e;
           }
-          if (ended !== undefined) return;
+          if (queue.ended) return;
           endpoint++;
           await sleep(delay * (0.5 + Math.random() / 2), ctl.signal);
           delay = Math.min(delay * 2, deps.maxDelayMs);
@@ -264,22 +239,7 @@ export function networkWatchMembers(
         );
       }
       return {
-        async next(): Promise<IteratorResult<MemberList>> {
-          for (;;) {
-            const m = queue.shift();
-            if (m !== undefined) return { done: false, value: m };
-            if (ended !== undefined) {
-              const e = ended.error;
-              ended = {};
-              if (e !== undefined) throw e;
-              return { done: true, value: undefined };
-            }
-            await new Promise<void>((r) => {
-              wake = r;
-            });
-            wake = undefined;
-          }
-        },
+        next: () => queue.next(),
         async return(): Promise<IteratorResult<MemberList>> {
           stop();
           return { done: true, value: undefined };
