@@ -8,7 +8,6 @@ import {
   type DeleteOptions,
   type DeleteResult,
   type GetManyResult,
-  InternalError,
   InvalidArgumentError,
   type KeyValue,
   type PutOptions,
@@ -22,9 +21,10 @@ import {
   toBytes,
 } from "@d-engine/client";
 import type { KvOperation, KvResponse } from "@d-engine/storage";
-import { kvAnswerError, readError } from "../runtime/errors.js";
+import { readError } from "../runtime/errors.js";
 import type { NodeRuntime } from "../runtime/node-runtime.js";
 import { rangeRequest, txnRequest, txnResult } from "./convert.js";
+import { type Answer, proposeExpecting } from "./propose.js";
 import type { SessionOption } from "./types.js";
 import {
   checkCas,
@@ -36,8 +36,6 @@ import {
   requireKey,
 } from "./validate.js";
 
-type Answer<T extends KvResponse["type"]> = Extract<KvResponse, { type: T }>;
-
 export class KvApiImpl {
   constructor(protected readonly rt: NodeRuntime) {}
 
@@ -46,24 +44,12 @@ export class KvApiImpl {
   }
 
   /** Proposes `op` and returns the state machine's answer of the expected type. */
-  private async write<T extends KvResponse["type"]>(
+  private write<T extends KvResponse["type"]>(
     expect: T,
     op: KvOperation,
     opts: (CallOptions & SessionOption) | undefined,
   ): Promise<Answer<T>> {
-    const r = await this.rt.writes.propose(
-      { op, timeMs: Date.now(), ...(opts?.session ? { session: opts.session } : {}) },
-      opts,
-    );
-    const res = r.response;
-    if (res.type === "error") throw kvAnswerError(res);
-    if (res.type !== expect) {
-      throw new InternalError(
-        `expected a ${expect} answer, the state machine gave ${res.type}`,
-        false,
-      );
-    }
-    return res as Answer<T>;
+    return proposeExpecting(this.rt, expect, op, opts);
   }
 
   private read<T>(opts: ReadOptions | undefined, fn: () => T): Promise<T> {

@@ -5,7 +5,6 @@
 import {
   type CallOptions,
   createLeaseKeeper,
-  InternalError,
   KvCommandError,
   type LeaseApi,
   type LeaseGrant,
@@ -18,11 +17,10 @@ import {
 } from "@d-engine/client";
 import { checkLeaseId, checkLeaseTtl } from "@d-engine/client/wire";
 import type { KvOperation, KvResponse } from "@d-engine/storage";
-import { kvAnswerError, readError } from "../runtime/errors.js";
+import { readError } from "../runtime/errors.js";
 import type { NodeRuntime } from "../runtime/node-runtime.js";
+import { type Answer, proposeExpecting } from "./propose.js";
 import type { SessionOption } from "./types.js";
-
-type Answer<T extends KvResponse["type"]> = Extract<KvResponse, { type: T }>;
 
 export class NodeLeaseApi implements LeaseApi {
   constructor(private readonly rt: NodeRuntime) {}
@@ -109,23 +107,12 @@ export class NodeLeaseApi implements LeaseApi {
     );
   }
 
-  private async write<T extends KvResponse["type"]>(
+  /** Proposes `op` and returns the state machine's answer of the expected type. */
+  private write<T extends KvResponse["type"]>(
     expect: T,
     op: KvOperation,
     opts: CallOptions & SessionOption,
   ): Promise<Answer<T>> {
-    const r = await this.rt.writes.propose(
-      { op, timeMs: Date.now(), ...(opts.session ? { session: opts.session } : {}) },
-      opts,
-    );
-    const res = r.response;
-    if (res.type === "error") throw kvAnswerError(res);
-    if (res.type !== expect) {
-      throw new InternalError(
-        `expected a ${expect} answer, the state machine gave ${res.type}`,
-        false,
-      );
-    }
-    return res as Answer<T>;
+    return proposeExpecting(this.rt, expect, op, opts);
   }
 }

@@ -1,10 +1,9 @@
 // EmbeddedEngine: nodes inside the test process with in-process clients.
-import { type DEngineClient, NotLeaderError, text } from "@d-engine/client";
-import { MemoryNetwork } from "@d-engine/transport";
+import { NotLeaderError, text } from "@d-engine/client";
 import { afterEach, expect, it } from "vitest";
-import { addressOf, FAST_RAFT } from "../testing/cluster.js";
+import { startEmbeddedTrio } from "../testing/embedded-trio.js";
 import { waitFor } from "../testing/wait.js";
-import { EmbeddedEngine } from "./embedded-engine.js";
+import type { EmbeddedEngine } from "./embedded-engine.js";
 
 let engines: EmbeddedEngine[] = [];
 afterEach(async () => {
@@ -13,26 +12,7 @@ afterEach(async () => {
 });
 
 async function startThree(forward: boolean): Promise<EmbeddedEngine[]> {
-  const net = new MemoryNetwork();
-  const members = [1, 2, 3].map((id) => ({ id, address: addressOf(id) }));
-  const byId = new Map<number, EmbeddedEngine>();
-  engines = await Promise.all(
-    members.map((m) =>
-      EmbeddedEngine.start({
-        nodeId: m.id,
-        clusterId: "embedded",
-        address: m.address,
-        initialMembers: members,
-        raft: { ...FAST_RAFT, seed: 1200 + m.id },
-        peerTransport: (h) => net.connect(m.id, h, { onUnreachable: (to) => h.onUnreachable(to) }),
-        ...(forward
-          ? { forwardTo: (leader): DEngineClient | undefined => byId.get(leader.id)?.node.api }
-          : {}),
-      }),
-    ),
-  );
-  for (const e of engines) byId.set(e.node.id, e);
-  await waitFor(() => engines.every((e) => e.node.leader().id !== 0), "a leader known to all");
+  engines = await startEmbeddedTrio({ clusterId: "embedded", seedBase: 1200, forward });
   return engines;
 }
 

@@ -1,11 +1,10 @@
 // The embedded client's lease API on a follower: grant and revoke forwarded to the leader with
 // the client's session, keep-alive / time-to-live / list routed there, and a background keeper.
-import { type DEngineClient, text } from "@d-engine/client";
-import { MemoryNetwork } from "@d-engine/transport";
+import { text } from "@d-engine/client";
 import { afterEach, expect, it } from "vitest";
-import { addressOf, FAST_RAFT } from "../testing/cluster.js";
+import { startEmbeddedTrio } from "../testing/embedded-trio.js";
 import { waitFor } from "../testing/wait.js";
-import { EmbeddedEngine } from "./embedded-engine.js";
+import type { EmbeddedEngine } from "./embedded-engine.js";
 
 let engines: EmbeddedEngine[] = [];
 afterEach(async () => {
@@ -14,24 +13,7 @@ afterEach(async () => {
 });
 
 it("a follower's embedded client grants, renews, inspects and revokes leases through the leader", async () => {
-  const net = new MemoryNetwork();
-  const members = [1, 2, 3].map((id) => ({ id, address: addressOf(id) }));
-  const byId = new Map<number, EmbeddedEngine>();
-  engines = await Promise.all(
-    members.map((m) =>
-      EmbeddedEngine.start({
-        nodeId: m.id,
-        clusterId: "embedded-leases",
-        address: m.address,
-        initialMembers: members,
-        raft: { ...FAST_RAFT, seed: 1300 + m.id },
-        peerTransport: (h) => net.connect(m.id, h, { onUnreachable: (to) => h.onUnreachable(to) }),
-        forwardTo: (leader): DEngineClient | undefined => byId.get(leader.id)?.node.api,
-      }),
-    ),
-  );
-  for (const e of engines) byId.set(e.node.id, e);
-  await waitFor(() => engines.every((e) => e.node.leader().id !== 0), "a leader known to all");
+  engines = await startEmbeddedTrio({ clusterId: "embedded-leases", seedBase: 1300 });
   const follower = engines.find((e) => !e.node.isLeader) as EmbeddedEngine;
   const c = follower.client;
 

@@ -1,17 +1,10 @@
 // The embedded client's watch and membership watch: served in-process by the node's own state
 // machine, on a follower too, across a leadership transfer, and ended when the node stops.
-import {
-  type DEngineClient,
-  type MemberList,
-  text,
-  type WatchBatch,
-  WatchCanceledError,
-} from "@d-engine/client";
-import { MemoryNetwork } from "@d-engine/transport";
+import { type MemberList, text, type WatchBatch, WatchCanceledError } from "@d-engine/client";
 import { afterEach, expect, it } from "vitest";
-import { addressOf, FAST_RAFT } from "../testing/cluster.js";
+import { startEmbeddedTrio } from "../testing/embedded-trio.js";
 import { waitFor } from "../testing/wait.js";
-import { EmbeddedEngine } from "./embedded-engine.js";
+import type { EmbeddedEngine } from "./embedded-engine.js";
 
 let engines: EmbeddedEngine[] = [];
 afterEach(async () => {
@@ -20,25 +13,11 @@ afterEach(async () => {
 });
 
 async function startThree(): Promise<EmbeddedEngine[]> {
-  const net = new MemoryNetwork();
-  const members = [1, 2, 3].map((id) => ({ id, address: addressOf(id) }));
-  const byId = new Map<number, EmbeddedEngine>();
-  engines = await Promise.all(
-    members.map((m) =>
-      EmbeddedEngine.start({
-        nodeId: m.id,
-        clusterId: "embedded-watch",
-        address: m.address,
-        initialMembers: members,
-        raft: { ...FAST_RAFT, seed: 4400 + m.id },
-        learners: { autoPromote: false },
-        peerTransport: (h) => net.connect(m.id, h, { onUnreachable: (to) => h.onUnreachable(to) }),
-        forwardTo: (leader): DEngineClient | undefined => byId.get(leader.id)?.node.api,
-      }),
-    ),
-  );
-  for (const e of engines) byId.set(e.node.id, e);
-  await waitFor(() => engines.every((e) => e.node.leader().id !== 0), "a leader known to all");
+  engines = await startEmbeddedTrio({
+    clusterId: "embedded-watch",
+    seedBase: 4400,
+    extra: { learners: { autoPromote: false } },
+  });
   return engines;
 }
 
