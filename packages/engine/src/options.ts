@@ -61,6 +61,12 @@ export interface NodeOptions {
   readonly join?: boolean;
   /** Durable storage here (file log stores + LMDB state machine). Absent: memory (tests). */
   readonly dataDir?: string;
+  /**
+   * Flush the state machine to disk on every applied batch (default false). The log is fsynced
+   * before anything is applied, so by default the state machine is flushed in the background and
+   * a restart applies the log again from where it stands (packages/engine/README.md, "Storage").
+   */
+  readonly stateMachineFsync?: boolean;
   readonly peerTransport: (handler: EnginePeerHandler) => PeerTransport;
   readonly raft?: {
     readonly tickMs?: number;
@@ -118,6 +124,7 @@ export interface ResolvedOptions {
   readonly initialMembers: readonly MemberAddress[];
   readonly join: boolean;
   readonly dataDir: string | undefined;
+  readonly stateMachineFsync: boolean;
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -232,6 +239,7 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     initialMembers,
     join,
     dataDir: o.dataDir,
+    stateMachineFsync: o.stateMachineFsync ?? false,
     tickMs: positiveInt("raft.tickMs", r.tickMs, 100),
     electionTicks,
     heartbeatTicks,

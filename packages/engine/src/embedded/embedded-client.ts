@@ -47,6 +47,8 @@ export class EmbeddedClient implements DEngineClient {
   private readonly clientId = randomUUID();
   private sequence = 0;
   private readonly inFlight = new Set<number>();
+  /** No sequence below this is in flight (moves up lazily: O(1) amortized per write). */
+  private lowInFlight = 1;
   private closed = false;
 
   constructor(
@@ -142,10 +144,12 @@ export class EmbeddedClient implements DEngineClient {
     this.local();
     const sequence = ++this.sequence;
     this.inFlight.add(sequence);
+    // Math.min over the whole set was O(writes in flight) per write: 1,000 in flight showed.
+    while (this.lowInFlight < sequence && !this.inFlight.has(this.lowInFlight)) this.lowInFlight++;
     const session: WriteSession = {
       clientId: this.clientId,
       sequence,
-      firstIncomplete: Math.min(...this.inFlight),
+      firstIncomplete: this.lowInFlight,
     };
     try {
       return await this.route((c) => call(c, session));

@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { confChange, decodeConfChange } from "@d-engine/core";
-import { openFileStores } from "@d-engine/storage";
+import { confChange, decodeConfChange, EntryType } from "@d-engine/core";
+import { encodeKvCommand, openFileStores } from "@d-engine/storage";
 import { describe, expect, it } from "vitest";
 import { decodeMemberContext } from "../membership/address-book.js";
 import { resolveOptions } from "../options.js";
 import { bootstrapEntries, openNodeStorage, StartupError } from "./open-node-storage.js";
+
+const EMPTY = new Uint8Array(0);
 
 const opts = (o: Record<string, unknown>) =>
   resolveOptions({
@@ -75,6 +77,53 @@ describe("an interrupted bootstrap", () => {
       expect(again.stores.hardState.load().commit).toBe(3);
       await again.stores.close();
       await again.kv.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a state machine ahead of the saved commit index", () => {
+  const members = [{ id: 1, address: "a:1" }];
+  const put = (index: number) => ({
+    index,
+    command: encodeKvCommand({ op: { type: "put", key: Uint8Array.of(index), value: EMPTY } }),
+  });
+
+  it("raises the commit index to what was applied when the log holds it (commit saved lazily)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "d-engine-commit-lag-"));
+    try {
+      const first = await openNodeStorage(opts({ dataDir: dir, initialMembers: members }));
+      await first.stores.log.append(
+        [2, 3].map((index) => ({
+          index,
+          term: 1,
+          type: EntryType.Normal,
+          data: put(index).command,
+        })),
+      );
+      first.kv.applyBatch([put(2), put(3)]);
+      await first.stores.close();
+      await first.kv.close();
+      const again = await openNodeStorage(opts({ dataDir: dir, initialMembers: members }));
+      expect(again.stores.hardState.load()).toEqual({ term: 1, vote: 0, commit: 3 });
+      await again.stores.close();
+      await again.kv.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start when the state machine is past the end of the log", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "d-engine-commit-lag-"));
+    try {
+      const first = await openNodeStorage(opts({ dataDir: dir, initialMembers: members }));
+      first.kv.applyBatch([put(5)]);
+      await first.stores.close();
+      await first.kv.close();
+      await expect(
+        openNodeStorage(opts({ dataDir: dir, initialMembers: members })),
+      ).rejects.toThrow(/past the end of the log/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

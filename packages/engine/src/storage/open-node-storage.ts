@@ -6,7 +6,7 @@
 // hard state {term 1, commit n}. Every initial node writes the same entries, so the membership
 // lives in the log: a node that joins later learns it by replicating those entries, or from a
 // snapshot once they are compacted. A joining node starts with nothing and waits for the leader.
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ConfState,
@@ -18,6 +18,7 @@ import {
 } from "@d-engine/core";
 import {
   type KvStateMachine,
+  lmdbStateMayBeTorn,
   MemoryVolume,
   openFileStores,
   openLmdbKv,
@@ -83,7 +84,7 @@ export async function openNodeStorage(o: ResolvedOptions): Promise<NodeStorage> 
     await mkdir(o.dataDir, { recursive: true });
     stores = await openFileStores(join(o.dataDir, "raft"), { logger: coreLogger(o.logger) });
     try {
-      kv = openLmdbKv({ path: join(o.dataDir, "kv") });
+      kv = await openStateMachine(o, join(o.dataDir, "kv"));
     } catch (e) {
       await stores.close();
       throw e;
@@ -99,6 +100,21 @@ export async function openNodeStorage(o: ResolvedOptions): Promise<NodeStorage> 
     await kv.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * The LMDB state machine, flushed in the background unless asked otherwise. One that may be torn
+ * (written unsynced, then the machine restarted) is discarded: prepare() below rebuilds it from
+ * the newest snapshot and the log, which the runtime applies again (the log holds every entry
+ * after the newest snapshot, and every applied entry was durable in the log first).
+ */
+async function openStateMachine(o: ResolvedOptions, path: string): Promise<KvStateMachine> {
+  const torn = lmdbStateMayBeTorn(path);
+  if (torn !== undefined) {
+    o.logger.warn(`${torn}; rebuilding it from the snapshot and the log`);
+    await rm(path, { recursive: true, force: true });
+  }
+  return openLmdbKv({ path, sync: o.stateMachineFsync });
 }
 
 async function prepare(
@@ -156,11 +172,18 @@ async function prepare(
     confState = latest.metadata.confState;
     snapshotIndex = latest.metadata.index;
   }
-  const commit = stores.hardState.load().commit;
-  if (kv.appliedIndex() > Math.max(commit, snapshotIndex)) {
-    throw new StartupError(
-      `node ${o.nodeId}: the state machine has applied index ${kv.appliedIndex()}, past the commit index ${commit}: the Raft stores and the state machine do not belong together`,
-    );
+  const saved = stores.hardState.load();
+  const applied = kv.appliedIndex();
+  if (applied > Math.max(saved.commit, snapshotIndex)) {
+    if (applied > stores.log.lastIndex()) {
+      throw new StartupError(
+        `node ${o.nodeId}: the state machine has applied index ${applied}, past the end of the log (${stores.log.lastIndex()}) and the commit index ${saved.commit}: the Raft stores and the state machine do not belong together`,
+      );
+    }
+    // A commit index is saved without waiting for its fsync (RaftStorage.persistStep), so a
+    // crash can leave it behind what was applied; only committed entries are ever applied.
+    o.logger.info(`raising the commit index from ${saved.commit} to the applied index ${applied}`);
+    await stores.hardState.save({ ...saved, commit: applied });
   }
   return { stores, storage, kv, book, confState, snapshotIndex, bootstrapped };
 }

@@ -11,6 +11,7 @@ import {
   decodeKvCommandWithProtobuf,
   decodeKvResponse,
   encodeKvCommand,
+  encodeKvCommandWithProtobuf,
   encodeKvResponse,
   keyValueToProto,
 } from "./codec.js";
@@ -21,6 +22,7 @@ import { decodeChanges, encodeChanges, encodeKeyValue, readKeyValue } from "./re
 import type { KeyValue, KvCommand, KvResponse } from "./types.js";
 
 const rng = seededRng(7);
+const EMPTY_VALUE = new Uint8Array(0);
 
 function randBytes(max: number): Uint8Array {
   const n = rng.nextInt(max + 1);
@@ -134,6 +136,55 @@ describe("command codec", () => {
       expect(decoded).toEqual(decodeKvCommandWithProtobuf(bytes));
       expect(decoded.op.type).toBe(cmd.op.type);
     }
+  });
+
+  it("the fast encoder writes exactly protobuf-es's bytes for random puts, deletes and no-ops", () => {
+    const seed = 20261123;
+    const r = seededRng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[r.nextInt(xs.length)] as T;
+    const num = () => pick([0, 1, 127, 128, 300, 2 ** 31, 2 ** 53 - 1]);
+    const bytes = () => Uint8Array.from({ length: pick([0, 1, 8, 200]) }, () => r.nextInt(256));
+    for (let i = 0; i < 500; i++) {
+      const op: KvCommand["op"] = pick([
+        () => ({ type: "noop" }) as const,
+        () =>
+          ({
+            type: "put",
+            key: bytes(),
+            value: bytes(),
+            ...(r.nextInt(2) ? { lease: num() } : {}),
+            ...(r.nextInt(2) ? { prevKv: r.nextInt(2) === 1 } : {}),
+            ...(r.nextInt(2) ? { ignoreValue: r.nextInt(2) === 1 } : {}),
+            ...(r.nextInt(2) ? { ignoreLease: r.nextInt(2) === 1 } : {}),
+          }) as const,
+        () =>
+          ({
+            type: "delete-range",
+            key: bytes(),
+            ...(r.nextInt(2) ? { rangeEnd: bytes() } : {}),
+            ...(r.nextInt(2) ? { prevKv: r.nextInt(2) === 1 } : {}),
+          }) as const,
+      ])();
+      const cmd: KvCommand = {
+        op,
+        ...(r.nextInt(2) ? { timeMs: num() } : {}),
+        ...(r.nextInt(2)
+          ? {
+              session: {
+                clientId: pick(["", "c", "ü-client", "x".repeat(200)]),
+                sequence: num(),
+                ...(r.nextInt(2) ? { firstIncomplete: num() } : {}),
+              },
+            }
+          : {}),
+      };
+      expect(encodeKvCommand(cmd), `seed ${seed}, command ${i}`).toEqual(
+        encodeKvCommandWithProtobuf(cmd),
+      );
+    }
+    // Numbers the fast path does not write (negative, fractional) go to protobuf-es, which refuses.
+    const odd: KvCommand = { op: { type: "put", key: utf8("k"), value: EMPTY_VALUE, lease: -1 } };
+    expect(() => encodeKvCommand(odd)).toThrow(/invalid uint64/);
   });
 
   it("refuses integers above 2^53 - 1 instead of rounding them", () => {

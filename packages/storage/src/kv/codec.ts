@@ -5,7 +5,7 @@
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as pb from "@d-engine/proto";
-import { EMPTY, fromUtf8 } from "./bytes.js";
+import { EMPTY, fromUtf8, utf8 } from "./bytes.js";
 import { KvError } from "./errors.js";
 import type { SessionRecord, StateMeta } from "./tables.js";
 import type {
@@ -31,7 +31,7 @@ import type {
   TxnResponse,
 } from "./types.js";
 import { KV_ERROR_CODES } from "./types.js";
-import { WireReader } from "./wire.js";
+import { WireReader, WireWriter, WT_VARINT } from "./wire.js";
 
 /** A uint64 from the wire as a JS number; values past 2^53 - 1 are refused, not rounded. */
 function num(v: bigint, what: string): number {
@@ -374,8 +374,66 @@ export function kvCommandToProto(cmd: KvCommand): pb.KvCommand {
   });
 }
 
+/**
+ * Encodes a command. Puts, deletes and no-ops (every client write the leader proposes) take a
+ * hand-written path that writes exactly protobuf-es's bytes (codec.test.ts compares them); the
+ * rest, and any number the fast path would not write as protobuf-es does, go through protobuf-es.
+ */
 export function encodeKvCommand(cmd: KvCommand): Uint8Array {
+  return encodeCommandFast(cmd) ?? encodeKvCommandWithProtobuf(cmd);
+}
+
+/** encodeKvCommand without the fast path (exported for the tests that compare the two). */
+export function encodeKvCommandWithProtobuf(cmd: KvCommand): Uint8Array {
   return toBinary(pb.KvCommandSchema, kvCommandToProto(cmd));
+}
+
+/** Reused: each command is copied out of it (a proposal keeps its bytes). */
+const commandWriter = new WireWriter(512);
+
+function isU64(n: number | undefined): boolean {
+  return n === undefined || (Number.isSafeInteger(n) && n >= 0);
+}
+
+function boolField(w: WireWriter, field: number, b: boolean | undefined): void {
+  if (!b) return;
+  w.tag(field, WT_VARINT);
+  w.varint(1);
+}
+
+function encodeCommandFast(cmd: KvCommand): Uint8Array | undefined {
+  const op = cmd.op;
+  const s = cmd.session;
+  if (op.type !== "put" && op.type !== "delete-range" && op.type !== "noop") return undefined;
+  if (!isU64(cmd.timeMs) || (op.type === "put" && !isU64(op.lease))) return undefined;
+  if (s !== undefined && (!isU64(s.sequence) || !isU64(s.firstIncomplete))) return undefined;
+  const w = commandWriter;
+  w.pos = 0;
+  w.uintField(1, cmd.timeMs ?? 0);
+  if (s !== undefined) {
+    w.nested(2, () => {
+      w.bytesField(1, utf8(s.clientId));
+      w.uintField(2, s.sequence);
+      w.uintField(3, s.firstIncomplete ?? 0);
+    });
+  }
+  if (op.type === "put") {
+    w.nested(10, () => {
+      w.bytesField(1, op.key);
+      w.bytesField(2, op.value);
+      w.uintField(3, op.lease ?? 0);
+      boolField(w, 4, op.prevKv);
+      boolField(w, 5, op.ignoreValue);
+      boolField(w, 6, op.ignoreLease);
+    });
+  } else if (op.type === "delete-range") {
+    w.nested(11, () => {
+      w.bytesField(1, op.key);
+      w.bytesField(2, op.rangeEnd ?? EMPTY);
+      boolField(w, 3, op.prevKv);
+    });
+  }
+  return w.buf.slice(0, w.pos);
 }
 
 /**

@@ -243,6 +243,45 @@ describe("KV backends agree", () => {
     });
   }
 
+  // Followers apply the same entries in other batches than the leader: the outcome must not
+  // depend on where batches end (the session write-back cache, expiry inside a batch).
+  for (const seed of [7, 8]) {
+    it(`random commands (seed ${seed}): batch boundaries do not change answers or state`, async () => {
+      const opts = { sessionIdleMs: 10_000, maxSessionAnswers: 3 };
+      const clients = ["c1", "c2", "c3"];
+      const batched = openMemoryKv(opts);
+      const single = openMemoryKv(opts);
+      const lmdb = openLmdbKv({ ...opts, path: join(root, `lmdb-${n++}`), sync: false });
+      const rng = seededRng(seed);
+      const gen = new CommandGen(rng, batched);
+      let index = 0;
+      let expired = 0;
+      for (let batch = 0; batch < 150; batch++) {
+        const entries = Array.from({ length: 1 + rng.nextInt(12) }, () => {
+          index++;
+          return { index, command: encodeKvCommand(gen.command()) };
+        });
+        const before = clients.filter((c) => batched.session(c) !== undefined).length;
+        const want = batched.applyBatch(entries);
+        const one = entries.map((e) => single.applyBatch([e])[0]);
+        expect(one, `one by one vs batched, batch ${batch}`).toEqual(want);
+        expect(lmdb.applyBatch(entries), `LMDB vs memory, batch ${batch}`).toEqual(want);
+        for (const c of clients) {
+          expect(lmdb.session(c), `session ${c}, batch ${batch}`).toEqual(batched.session(c));
+          expect(single.session(c), `session ${c}, batch ${batch}`).toEqual(batched.session(c));
+        }
+        if (clients.filter((c) => batched.session(c) !== undefined).length < before) expired++;
+      }
+      expect(dump(single)).toEqual(dump(batched));
+      expect(dump(lmdb)).toEqual(dump(batched));
+      expect(single.snapshotBytes()).toEqual(batched.snapshotBytes());
+      expect(lmdb.snapshotBytes()).toEqual(batched.snapshotBytes());
+      // The seeds were chosen so that sessions do expire (inside batches too).
+      expect(expired).toBeGreaterThan(0);
+      await lmdb.close();
+    });
+  }
+
   it("a snapshot moves memory -> LMDB -> file -> memory unchanged", async () => {
     const d = new Driver(openMemoryKv());
     d.do({ type: "lease-grant", ttl: 100, id: 77 });

@@ -144,12 +144,15 @@ export class KvEngine implements KvStateMachine {
     let results: ApplyResult[];
     try {
       results = this.tables.write(() => {
+        this.sessions.beginBatch();
         const out = entries.map((e) => this.applyOne(e, changes));
+        this.sessions.endBatch();
         putChanges(this.tables, changes);
         this.tables.saveMeta(this.meta);
         return out;
       });
     } catch (e) {
+      this.sessions.abortBatch();
       // The memory tables may hold part of the batch: nothing can be trusted until a reopen
       // (LMDB rolled back, but it is simpler to treat every backend alike).
       this.meta = before;

@@ -7,7 +7,7 @@ export type { KvEventListener } from "./events.js";
 export { type Checkpoint, FileKv, type FileKvOptions, openFileKv } from "./file/file-kv.js";
 export { MAX_KEY_BYTES } from "./keyspace.js";
 export { MAX_LEASE_TTL } from "./leases.js";
-export { type LmdbKvOptions, openLmdbKv } from "./lmdb/lmdb-kv.js";
+export { type LmdbKvOptions, lmdbStateMayBeTorn, openLmdbKv } from "./lmdb/lmdb-kv.js";
 export { openMemoryKv } from "./memory/memory-kv.js";
 export * from "./ops.js";
 export { SNAPSHOT_MAGIC, type SnapshotSource } from "./snapshot-codec.js";

@@ -5,6 +5,7 @@ import {
   EMPTY_BYTES,
   EMPTY_CONF_STATE,
   type Entry,
+  EntryType,
   type HardState,
   type InitialState,
   type LogStorage,
@@ -25,9 +26,14 @@ export interface PersistRequest {
 export class RaftStorage implements LogStorage {
   /** Every entry up to here is durable (as far as this adapter's writes go). */
   private durableLast: number;
+  /** The newest hard state handed to the store (durable or on its way). */
+  private lastSaved: HardState;
+  /** A hard-state save nobody awaited failed: the next persist reports it. */
+  private lazyFailure: unknown;
 
   private constructor(readonly stores: RaftStores) {
     this.durableLast = stores.log.lastIndex();
+    this.lastSaved = stores.hardState.load();
   }
 
   /**
@@ -110,19 +116,50 @@ export class RaftStorage implements LogStorage {
    * commit index past the end of the log.
    */
   async persist(req: PersistRequest): Promise<void> {
+    if (this.lazyFailure !== undefined) throw this.lazyFailure;
     if (req.snapshot) await this.installSnapshot(req.snapshot.metadata, req.snapshot.data);
     // Usually one step; with membership changes among the entries, the commit covering the
     // previous change is made durable before the next change is (see the core's persistSteps).
-    for (const step of persistSteps(req.entries, req.hardState)) {
-      await this.persistStep(step.entries, step.hardState);
+    const steps = persistSteps(req.entries, req.hardState);
+    const changesMembership = req.entries.some((e) => e.type === EntryType.ConfChange);
+    for (const step of steps) {
+      await this.persistStep(step.entries, step.hardState, !changesMembership);
     }
   }
 
-  private async persistStep(entries: readonly Entry[], hs: HardState | undefined): Promise<void> {
+  /**
+   * Entries and hard state of one step. A hard state that only moves the commit index (same term
+   * and vote) is written and fsynced but not waited for (etcd's MustSync is false for it too):
+   * nothing the node says depends on its commit index being durable, a restart learns the commit
+   * again from the leader, and a state machine found ahead of it at startup is itself proof that
+   * those entries were committed (the engine raises the commit index to it). Term and vote, and
+   * any step that changes membership (where persistSteps orders the commit), are waited for.
+   */
+  private async persistStep(
+    entries: readonly Entry[],
+    hs: HardState | undefined,
+    commitMayLag: boolean,
+  ): Promise<void> {
     const { log, hardState } = this.stores;
     const last = entries.length > 0 ? (entries.at(-1) as Entry).index : undefined;
     const appended = entries.length > 0 ? log.append(entries) : undefined;
-    if (hs && appended && hs.commit > this.durableLast) {
+    const lazy =
+      hs !== undefined &&
+      commitMayLag &&
+      hs.term === this.lastSaved.term &&
+      hs.vote === this.lastSaved.vote;
+    if (hs) this.lastSaved = hs;
+    if (hs && lazy) {
+      // Still never a commit index past the durable end of the log: after the append.
+      const saved =
+        appended && hs.commit > this.durableLast
+          ? appended.then(() => hardState.save(hs))
+          : hardState.save(hs);
+      saved.catch((e: unknown) => {
+        this.lazyFailure ??= e;
+      });
+      await appended;
+    } else if (hs && appended && hs.commit > this.durableLast) {
       await appended;
       await hardState.save(hs);
     } else {

@@ -1,8 +1,11 @@
 // KvTables on LMDB (lmdb-js): one named database per table in one environment, binary keys and
-// values. write() is one synchronous LMDB transaction, committed and flushed to disk before it
-// returns (unless opened with sync: false); the engine saves the applied index inside it, so the
-// data and the index a restart resumes from always agree. Records are dengine.v1 messages
-// (KeyValue by the fast codec, leases, sessions and meta by protobuf-es).
+// values. write() is one synchronous LMDB transaction; the engine saves the applied index inside
+// it, so the data and the index a restart resumes from always agree. Records are dengine.v1
+// messages (KeyValue by the fast codec, leases, sessions and meta by protobuf-es).
+//
+// Durability has two modes (see background-sync.ts): "commit" flushes every transaction to disk
+// before write() returns; "background" commits without flushing and flushes the environment in
+// the background, for a state machine whose log is the source of truth.
 
 import { type Database, open, type RootDatabase, type Transaction } from "lmdb";
 import { compareBytes, EMPTY } from "../bytes.js";
@@ -29,6 +32,7 @@ import {
 } from "../tables.js";
 import type { KeyValue } from "../types.js";
 import { WireWriter } from "../wire.js";
+import { BackgroundSync, markUnsynced } from "./background-sync.js";
 import { copyOut } from "./slab.js";
 
 type Db = Database<unknown, Uint8Array>;
@@ -196,8 +200,14 @@ const NO_OVERWRITE = { noOverwrite: true } as const;
 export interface LmdbTablesOptions {
   /** The LMDB environment's directory path. */
   readonly path: string;
-  /** Flush every write transaction to disk before it returns (default true). */
+  /**
+   * true (default): flush every write transaction to disk before it returns. false: commit
+   * without flushing, flush in the background at most `syncIntervalMs` after a write, and mark
+   * the environment as unsynced until a clean close (see background-sync.ts).
+   */
   readonly sync?: boolean;
+  /** With sync false: the most time a committed write waits for its flush (default 100 ms). */
+  readonly syncIntervalMs?: number;
 }
 
 const NAMES = [
@@ -224,15 +234,28 @@ export class LmdbTables implements KvTables {
   readonly sessionIdle: LmdbTable<true>;
   private readonly root: RootDatabase<Uint8Array, Uint8Array>;
   private readonly dbs: Record<(typeof NAMES)[number], Db>;
+  /** Set when opened with sync false. */
+  private readonly background: BackgroundSync | undefined;
 
   constructor(readonly options: LmdbTablesOptions) {
+    const unsynced = options.sync === false;
+    // Marked before the first unsynced write can happen, and only removed by a clean close.
+    if (unsynced) markUnsynced(options.path);
     this.root = open<Uint8Array, Uint8Array>({
       path: options.path,
       maxDbs: NAMES.length + 2,
       keyEncoding: "binary",
       encoding: "binary",
-      noSync: options.sync === false,
+      // lmdb-js's overlapping sync still makes the next synchronous transaction wait for the
+      // previous one's flush (measured: no faster than a synced commit), so: plain MDB_NOSYNC.
+      ...(unsynced ? { noSync: true, overlappingSync: false } : {}),
     });
+    this.background = unsynced
+      ? new BackgroundSync(options.path, options.syncIntervalMs ?? 100, (done) =>
+          // lmdb-js has env sync on the root (open.js) but not in its typings.
+          (this.root as unknown as { sync(cb: (e?: unknown) => void): void }).sync(done),
+        )
+      : undefined;
     const dbs = {} as Record<(typeof NAMES)[number], Db>;
     for (const name of NAMES) {
       const records = name === "kv" || name === "hist";
@@ -283,11 +306,19 @@ export class LmdbTables implements KvTables {
   }
 
   write<T>(fn: () => T): T {
-    return this.root.transactionSync(fn);
+    const out = this.root.transactionSync(fn);
+    this.background?.wrote();
+    return out;
+  }
+
+  /** Resolves once everything committed so far is on disk. */
+  flush(): Promise<void> {
+    return this.background?.flush() ?? Promise.resolve();
   }
 
   clear(): void {
     for (const name of NAMES) this.dbs[name].clearSync();
+    this.background?.wrote();
   }
 
   view(): KvTablesView {
@@ -297,6 +328,9 @@ export class LmdbTables implements KvTables {
   }
 
   async close(): Promise<void> {
+    // A clean close flushes first, then clears the unsynced mark: the files are whole.
+    await this.background?.close();
     await this.root.close();
+    this.background?.markClean();
   }
 }
