@@ -39,6 +39,7 @@ export async function runBench(
     connections: opts.connections,
     timeoutMs: opts.timeoutMs,
     ...(opts.cpuProf ? { cpuProfDir: opts.cpuProf } : {}),
+    stateMachineFsync: opts.stateMachineFsync,
   };
   const modes: { name: ModeName; start: () => Promise<Mode> }[] = opts.modes.map((m) =>
     m === "embedded"

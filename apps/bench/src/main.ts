@@ -17,7 +17,7 @@ function print(report: BenchReport, json: boolean): void {
   const o = report.options;
   const out = [
     describeMachine(report.machine),
-    `date ${report.date}; ops scale ${o.ops}; up to ${o.connections} connections; fsync on everywhere`,
+    `date ${report.date}; ops scale ${o.ops}; up to ${o.connections} connections; fsync on everywhere (d-engine's state machine: ${o.stateMachineFsync ? "every batch" : "in the background, after the log's fsync"})`,
     ...report.notes.map((n) => `note: ${n}`),
     "",
     formatTable(report.rows),

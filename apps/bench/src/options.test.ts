@@ -12,7 +12,9 @@ describe("parseBenchArgs", () => {
       connections: 100,
       timeoutMs: 60_000,
       json: false,
+      stateMachineFsync: false,
     });
+    expect(parseBenchArgs(["--state-machine-fsync"])?.stateMachineFsync).toBe(true);
   });
 
   it("takes lists in any order and keeps the canonical one", () => {

@@ -17,6 +17,8 @@ export interface BenchOptions {
   readonly json: boolean;
   /** Write a V8 CPU profile of every d-engine node process into this directory. */
   readonly cpuProf?: string;
+  /** fsync d-engine's state machine on every applied batch too (the pre-issue-7 behaviour). */
+  readonly stateMachineFsync: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -29,6 +31,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-etcd            skip the etcd reference (and the ratios)
   --json               print one JSON document instead of the tables
   --cpu-prof <dir>     write a CPU profile (.cpuprofile) of every d-engine node process there
+  --state-machine-fsync
+                       also fsync d-engine's state machine on every applied batch (default:
+                       flushed in the background; the log is always fsynced)
   --help               this text`;
 
 export class UsageError extends Error {}
@@ -80,6 +85,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | undefine
     timeoutMs: positive("--timeout-ms", v["timeout-ms"], 60_000, true),
     json: v.json ?? false,
     ...(v["cpu-prof"] ? { cpuProf: resolve(v["cpu-prof"]) } : {}),
+    stateMachineFsync: v["state-machine-fsync"] ?? false,
   };
 }
 
@@ -95,6 +101,7 @@ function parse(args: readonly string[]) {
       "no-etcd": { type: "boolean" },
       json: { type: "boolean" },
       "cpu-prof": { type: "string" },
+      "state-machine-fsync": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,

@@ -24,7 +24,7 @@ export interface DriverReply {
   readonly error?: string;
 }
 
-const [nodeId, address, initial, dataDir] = process.argv.slice(2);
+const [nodeId, address, initial, dataDir, flag] = process.argv.slice(2);
 if (!nodeId || !address || !initial || !dataDir) {
   console.error("usage: embedded-driver <id> <host:port> <id=host:port,...> <data-dir>");
   process.exit(2);
@@ -39,6 +39,7 @@ const net = await startNetworkedEngine({
     return { id: Number(id), address: String(addr) };
   }),
   dataDir,
+  stateMachineFsync: flag === "--state-machine-fsync",
   listen: { host: String(host), port: Number(port) },
 });
 const client = net.client;

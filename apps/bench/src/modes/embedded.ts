@@ -80,7 +80,9 @@ export async function startEmbedded(opts: ModeOptions): Promise<Mode> {
   const initial = ports.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(",");
   const nodes = ports.map((p, i) => {
     const id = i + 1;
-    const child = fork(DRIVER, [String(id), `127.0.0.1:${p}`, initial, join(dir, `node-${id}`)], {
+    const args = [String(id), `127.0.0.1:${p}`, initial, join(dir, `node-${id}`)];
+    if (opts.stateMachineFsync) args.push("--state-machine-fsync");
+    const child = fork(DRIVER, args, {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       execArgv: [
         ...process.execArgv,

@@ -29,4 +29,6 @@ export interface ModeOptions {
   readonly timeoutMs: number;
   /** Write a CPU profile of every d-engine node process into this directory. */
   readonly cpuProfDir?: string;
+  /** d-engine: fsync the state machine on every applied batch. */
+  readonly stateMachineFsync?: boolean;
 }

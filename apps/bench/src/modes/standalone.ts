@@ -25,7 +25,11 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
   }
   let cluster: LocalCluster;
   try {
-    cluster = await LocalCluster.start({ size: 3, clusterId: "bench" });
+    cluster = await LocalCluster.start({
+      size: 3,
+      clusterId: "bench",
+      ...(opts.stateMachineFsync ? { args: ["--state-machine-fsync"] } : {}),
+    });
   } finally {
     restoreEnv("NODE_OPTIONS", savedEnv.NODE_OPTIONS);
     restoreEnv("BENCH_CPU_PROF_DIR", savedEnv.dir);

@@ -13,6 +13,7 @@ export const DEFAULTS: ParsedConfig = {
     clusterId: "d-engine",
     listen: `127.0.0.1:${DEFAULT_PORT}`,
     dataDir: "./data",
+    stateMachineFsync: false,
   },
   cluster: {
     join: false,

@@ -40,6 +40,7 @@ describe("with no configuration at all", () => {
       listen: "127.0.0.1:9081",
       advertise: "127.0.0.1:9081",
       dataDir: join(dir, "data"),
+      stateMachineFsync: false,
     });
     expect(config.cluster).toEqual({
       initial: [{ id: 1, address: "127.0.0.1:9081" }],
@@ -157,6 +158,7 @@ describe("config files", () => {
       listen: "0.0.0.0:9082",
       advertise: "10.0.0.2:9082",
       dataDir: "/var/lib/d-engine",
+      stateMachineFsync: false,
     });
     expect(config.cluster.initial.map((m) => m.id)).toEqual([1, 2, 3]);
     expect(config.reads.defaultConsistency).toBe("lease");

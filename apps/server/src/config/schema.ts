@@ -34,6 +34,8 @@ export const configSchema = z.strictObject({
     /** Where peers and clients reach this node; absent: the listen address. */
     advertise: address.optional(),
     dataDir: z.string().min(1),
+    /** fsync the state machine on every applied batch (default: in the background). */
+    stateMachineFsync: z.boolean(),
   }),
   cluster: z.strictObject({
     /** Absent (and not joining): a single-node cluster of this node. */

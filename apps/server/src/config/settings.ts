@@ -60,6 +60,14 @@ export const SETTINGS: readonly Setting[] = [
       "where the log, snapshots and state machine live (relative to the working directory)",
   },
   {
+    path: "node.stateMachineFsync",
+    env: "DENGINE_STATE_MACHINE_FSYNC",
+    flag: "--state-machine-fsync",
+    kind: "bool",
+    description:
+      "fsync the state machine on every applied batch instead of in the background (the log is always fsynced)",
+  },
+  {
     path: "cluster.initial",
     env: "DENGINE_INITIAL_CLUSTER",
     flag: "--initial-cluster",

@@ -13,6 +13,7 @@ describe("toNodeOptions", () => {
       initialMembers: [{ id: 1, address: "127.0.0.1:9081" }],
       join: false,
       dataDir: "/srv/data",
+      stateMachineFsync: false,
       raft: { tickMs: 100, electionTicks: 10, heartbeatTicks: 1, preVote: true, checkQuorum: true },
       reads: { defaultConsistency: "linearizable", allowOverride: true },
       snapshots: {

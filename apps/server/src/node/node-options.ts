@@ -10,6 +10,7 @@ export interface ConfiguredNodeOptions {
   readonly initialMembers?: readonly { readonly id: number; readonly address: string }[];
   readonly join: boolean;
   readonly dataDir: string;
+  readonly stateMachineFsync: boolean;
   readonly raft: {
     readonly tickMs: number;
     readonly electionTicks: number;
@@ -48,6 +49,7 @@ export function toNodeOptions(c: ServerConfig): ConfiguredNodeOptions {
     ...(c.cluster.join ? {} : { initialMembers: c.cluster.initial }),
     join: c.cluster.join,
     dataDir: c.node.dataDir,
+    stateMachineFsync: c.node.stateMachineFsync,
     raft: { ...c.raft },
     reads: { ...c.reads },
     snapshots:
