@@ -8,7 +8,8 @@ import { restoreConfig } from "./confchange/restore.js";
 import { type RaftConfig, ReadOnlyOption, type ResolvedConfig, resolveConfig } from "./config.js";
 import { RaftError } from "./errors.js";
 import { RaftLog } from "./log/raft-log.js";
-import { jointCommittedIndex, jointVoteResult } from "./quorum/joint.js";
+import { jointVoteResult } from "./quorum/joint.js";
+import { quorumSize } from "./quorum/majority.js";
 import { VoteResult } from "./quorum/quorum.js";
 import { ReadOnly, type ReadRequest } from "./read-only.js";
 import { Progress, ProgressState } from "./tracker/progress.js";
@@ -783,6 +784,19 @@ export class Raft {
     }
   }
 
+  /**
+   * The read index a lease read gets at once: the commit index when readIndex({ lease: true })
+   * from this node would be answered in the same call (serveReadIndex's lease path: this node
+   * leads, lease reads are enabled, its lease holds, no leadership transfer is under way, and it
+   * has committed an entry of its own term, so the commit index is current), else -1. Never
+   * honours unsafeTestingKnobs: -1 only sends the caller to the ordinary path.
+   */
+  leaseReadIndex(): number {
+    if (!this.leaseReadsEnabled() || this.role !== StateRole.Leader) return -1;
+    if (!this.committedEntryInCurrentTerm() || !this.leaseValid()) return -1;
+    return this.log.committed;
+  }
+
   /** Whether any read may be served from a lease (all of them, or those that ask). */
   private leaseReadsEnabled(): boolean {
     return this.cfg.readOnlyOption === ReadOnlyOption.LeaseBased || this.cfg.leaseReads;
@@ -794,10 +808,28 @@ export class Raft {
    */
   leaseValid(): boolean {
     if (this.role !== StateRole.Leader || this.leadTransferee !== NONE) return false;
-    const since = jointCommittedIndex(this.tracker.config.voters, (id) =>
-      id === this.id ? this.now : (this.heartbeatAcks.get(id) ?? Number.NEGATIVE_INFINITY),
+    // With T the newest send tick a quorum acknowledged (the quorum-th largest acknowledgement,
+    // this leader counting as acknowledging now), the lease holds while
+    // now < T + electionTick - margin, i.e. while a quorum of each half of the configuration
+    // acknowledged a heartbeat sent after `floor`. Counted rather than sorted: lease reads ask
+    // this on every read, and jointCommittedIndex allocates and sorts.
+    const floor = this.now - this.cfg.electionTick + this.cfg.leaseSafetyMarginTicks;
+    const voters = this.tracker.config.voters;
+    return (
+      this.quorumAckedAfter(voters.incoming, floor) && this.quorumAckedAfter(voters.outgoing, floor)
     );
-    return this.now < since + this.cfg.electionTick - this.cfg.leaseSafetyMarginTicks;
+  }
+
+  /** Whether a majority of `voters` (an empty set: trivially) acknowledged a send tick > floor. */
+  private quorumAckedAfter(voters: ReadonlySet<NodeId>, floor: number): boolean {
+    if (voters.size === 0) return true;
+    let fresh = 0;
+    for (const id of voters) {
+      const acked =
+        id === this.id ? this.now : (this.heartbeatAcks.get(id) ?? Number.NEGATIVE_INFINITY);
+      if (acked > floor) fresh++;
+    }
+    return fresh >= quorumSize(voters.size);
   }
 
   // ---------------------------------------------------------------- leadership transfer

@@ -196,6 +196,18 @@ export class RawNode {
     });
   }
 
+  /**
+   * A lease read without the round through Ready: the read index readIndex(ctx, { lease: true })
+   * would answer with right now (the commit index, when this node leads with a valid lease, no
+   * transfer under way and an entry of its term committed), or -1 when that call would not
+   * answer at once (then ask readIndex and wait as usual). Serve the read once the state machine
+   * has applied the returned index. The lease is measured in ticks: it is only as good as the
+   * runtime's ticking (a runtime whose ticks are overdue must not rely on it).
+   */
+  leaseReadIndex(): number {
+    return this.raft.leaseReadIndex();
+  }
+
   /** Asks the leader to hand leadership to `transferee`. */
   transferLeader(transferee: NodeId): void {
     this.raft.transferLeader(transferee);

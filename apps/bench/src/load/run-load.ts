@@ -38,21 +38,25 @@ export async function runLoad(spec: LoadSpec, target: Target): Promise<LoadResul
     firstError ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   };
 
+  // A read scenario's few keys are built once: at a million reads a second, building each key
+  // string (a pad and a concatenation) would be a visible part of what the clock measures.
+  const readKeys =
+    spec.kind === "read"
+      ? Array.from({ length: spec.keySpace }, (_, k) => keyOf(spec.prefix, k))
+      : undefined;
+
   const client = async (c: number): Promise<void> => {
     const conn = c % connections;
     while (next < spec.ops) {
       const i = next++;
       const t0 = performance.now();
       try {
-        if (spec.kind === "write") {
+        if (readKeys === undefined) {
           await target.put(conn, keyOf(spec.prefix, i), value);
         } else {
-          const found = await target.get(
-            conn,
-            keyOf(spec.prefix, i % spec.keySpace),
-            spec.consistency,
-          );
-          if (!found) throw new Error(`key ${keyOf(spec.prefix, i % spec.keySpace)} not found`);
+          const key = readKeys[i % readKeys.length] as string;
+          const found = await target.get(conn, key, spec.consistency);
+          if (!found) throw new Error(`key ${key} not found`);
         }
         latencies.record(performance.now() - t0);
       } catch (e) {
@@ -77,10 +81,20 @@ export async function runLoad(spec: LoadSpec, target: Target): Promise<LoadResul
   };
 }
 
-/** A short untimed run of the same kind that opens every connection the timed run will use. */
+/**
+ * A short untimed run of the same kind that opens every connection the timed run will use. Reads
+ * run longer (a third of the run, up to 10,000): at 100,000+ reads a second, 200 reads leave the
+ * read path cold (not yet optimized by V8), and the first tenth of a second of the timed run
+ * measured the compiler; measured on lease reads, 30,000 of them, that halved the figure. Every
+ * mode (and etcd) gets the same warmup. Writes keep 200: each writes a key of its own.
+ */
 export function warmupSpec(spec: LoadSpec, connections: number): LoadSpec {
   const clients = Math.max(1, Math.min(spec.clients, connections));
-  const ops = Math.max(clients, Math.min(200, Math.ceil(spec.ops / 10)));
+  const want =
+    spec.kind === "read"
+      ? Math.min(10_000, Math.ceil(spec.ops / 3))
+      : Math.min(200, Math.ceil(spec.ops / 10));
+  const ops = Math.max(clients, want);
   // Writes warm up on their own keys so that the timed run's keys are all new.
   return { ...spec, ops, clients, ...(spec.kind === "write" ? { prefix: "w" } : {}) };
 }

@@ -21,6 +21,7 @@ import {
   toBytes,
 } from "@d-engine/client";
 import type { KvOperation, KvResponse } from "@d-engine/storage";
+import { keyBytes } from "../reads/key-bytes.js";
 import { readError } from "../runtime/errors.js";
 import type { NodeRuntime } from "../runtime/node-runtime.js";
 import { rangeRequest, txnRequest, txnResult } from "./convert.js";
@@ -35,6 +36,9 @@ import {
   requireCount,
   requireKey,
 } from "./validate.js";
+
+/** The storage read options of a read at the latest revision (shared: storage only reads them). */
+const LATEST = Object.freeze({ revision: 0 });
 
 export class KvApiImpl {
   constructor(protected readonly rt: NodeRuntime) {}
@@ -102,16 +106,32 @@ export class KvApiImpl {
     return { revision: r.revision, lease: 0, ...(r.prevKv ? { prevKv: r.prevKv } : {}) };
   }
 
-  async get(key: Bytes, opts: ReadOptions = {}): Promise<KeyValue | undefined> {
-    const k = toBytes(key);
-    requireKey(k);
-    checkKey(this.limits, k);
-    const kv = this.rt.ns.kv;
-    return this.read(opts, () => kv.get(k, { revision: opts.revision ?? 0 }));
+  // Not async: an async function returning the reader's promise costs an extra promise and
+  // microtask hops per read, a visible share of an in-process read. Every error still rejects.
+  get(key: Bytes, opts: ReadOptions = {}): Promise<KeyValue | undefined> {
+    try {
+      const k = keyBytes(key);
+      requireKey(k);
+      checkKey(this.limits, k);
+      requireCount(opts.revision, "revision");
+      const kv = this.rt.ns.kv;
+      const at = opts.revision ? { revision: opts.revision } : LATEST;
+      // One closure that maps errors itself (read() would wrap it in a second one).
+      const get = () => {
+        try {
+          return kv.get(k, at);
+        } catch (e) {
+          throw readError(e);
+        }
+      };
+      return this.rt.reader.read(opts.consistency, get, opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async getMany(keys: readonly Bytes[], opts: ReadOptions = {}): Promise<GetManyResult> {
-    const ks = keys.map(toBytes);
+    const ks = keys.map(keyBytes);
     checkGetMany(this.limits, ks);
     const kv = this.rt.ns.kv;
     return this.read(opts, () => ({

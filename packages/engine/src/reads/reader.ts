@@ -1,6 +1,8 @@
 // Serving a read at the consistency a call gets: the server's default, or the one the call asks
-// for if overrides are allowed. Eventual reads run at once on local state; linearizable and lease
-// reads wait in the ReadQueue (bounded by backpressure.maxPendingReads).
+// for if overrides are allowed. Eventual reads run at once on local state; so do lease reads on a
+// leader whose lease holds and whose state machine has applied the commit index
+// (ReadQueue.leaseIndexNow says why that is the queued path's own answer); other linearizable and
+// lease reads wait in the ReadQueue (bounded by backpressure.maxPendingReads).
 import {
   type Consistency,
   ConsistencyOverrideForbiddenError,
@@ -40,14 +42,11 @@ export class Reader {
   /** As read(), at a level the caller decided (no override check). */
   readAt<T>(level: Consistency, read: () => T, opts: CallDeadline = {}): Promise<T> {
     this.checkAccepting();
-    if (level === "eventual") {
-      try {
-        return Promise.resolve(read());
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
     const o = this.opts;
+    const lease = level === "lease";
+    if (level === "eventual" || (lease && this.queue.leaseIndexNow(o.tickMs) >= 0)) {
+      return runNow(read);
+    }
     if (this.queue.size >= o.maxPendingReads) {
       throw new ResourceExhaustedError(
         o.retryAfterMs,
@@ -55,8 +54,20 @@ export class Reader {
       );
     }
     const deadline = Date.now() + (opts.timeoutMs ?? o.requestTimeoutMs);
-    const p = this.queue.add(level === "lease", read, deadline, opts.signal);
+    // A lease read refused only because the tick is late waits for it rather than paying for a
+    // ReadIndex round through the next Ready (ReadQueue.tickWait).
+    const afterTick = lease && this.queue.tickOverdue(o.tickMs);
+    const p = this.queue.add(lease, read, deadline, opts.signal, afterTick);
     this.loop.schedule();
     return p;
+  }
+}
+
+/** Runs a read that may be served at once; its error rejects the promise, as a queued read's does. */
+function runNow<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (e) {
+    return Promise.reject(e);
   }
 }

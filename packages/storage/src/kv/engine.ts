@@ -377,7 +377,12 @@ export class KvEngine implements KvStateMachine {
   }
 
   get(key: Uint8Array, opts: ReadOptions = {}): KeyValue | undefined {
-    return this.getMany([key], opts)[0];
+    // getMany's checks for one key, without its array and closure (the hot read path).
+    this.checkUsable();
+    const { revision: current, compactRevision } = this.meta;
+    const rev = readRevision(opts.revision, current, compactRevision);
+    checkKey(key);
+    return this.ks.at(key, rev, current);
   }
 
   getMany(keys: readonly Uint8Array[], opts: ReadOptions = {}): (KeyValue | undefined)[] {
