@@ -10,5 +10,11 @@ export interface HardStateStore {
    * value at once. If a save fails the store refuses further saves (StorageError "io").
    */
   save(hs: HardState): Promise<void>;
+  /**
+   * Saves a hard state that differs from the last saved one only in its commit index, without
+   * fsync (etcd's MustSync is false for it): it may be lost in a crash, leaving an older commit
+   * index, but it never damages what save() made durable. Optional: without it, save() is used.
+   */
+  saveUnsynced?(hs: HardState): void;
   close(): Promise<void>;
 }

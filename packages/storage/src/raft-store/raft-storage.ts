@@ -129,7 +129,8 @@ export class RaftStorage implements LogStorage {
 
   /**
    * Entries and hard state of one step. A hard state that only moves the commit index (same term
-   * and vote) is written and fsynced but not waited for (etcd's MustSync is false for it too):
+   * and vote) is written without fsync where the store allows it, and never waited for (etcd's
+   * MustSync is false for it too):
    * nothing the node says depends on its commit index being durable, a restart learns the commit
    * again from the leader, and a state machine found ahead of it at startup is itself proof that
    * those entries were committed (the engine raises the commit index to it). Term and vote, and
@@ -150,11 +151,13 @@ export class RaftStorage implements LogStorage {
       hs.vote === this.lastSaved.vote;
     if (hs) this.lastSaved = hs;
     if (hs && lazy) {
-      // Still never a commit index past the durable end of the log: after the append.
-      const saved =
-        appended && hs.commit > this.durableLast
-          ? appended.then(() => hardState.save(hs))
-          : hardState.save(hs);
+      // Without fsync where the store can (saveUnsynced), and still never a commit index past
+      // the durable end of the log: after the append.
+      const save = async () => {
+        if (hardState.saveUnsynced) hardState.saveUnsynced(hs);
+        else await hardState.save(hs);
+      };
+      const saved = appended && hs.commit > this.durableLast ? appended.then(save) : save();
       saved.catch((e: unknown) => {
         this.lazyFailure ??= e;
       });

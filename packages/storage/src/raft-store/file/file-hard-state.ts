@@ -7,7 +7,13 @@
 //
 // Load takes the valid slot with the higher sequence. The file is created with slot 0 holding
 // the empty state, so a valid slot always exists unless the file was damaged: then opening fails.
-import { existsSync } from "node:fs";
+//
+// A third slot (at 1024) takes commit-only saves without fsync (saveUnsynced): it is never one of
+// the two synced slots, so a crash while it is written cannot touch the durable state. At load,
+// its commit index is used only if its term and vote equal the synced state's and its commit is
+// higher (it was written after entries up to that commit were durable; commit indexes only grow
+// within a term and vote). A file without it (written before it existed) reads the same.
+import { existsSync, writeSync } from "node:fs";
 import { type FileHandle, mkdir, open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { EMPTY_HARD_STATE, type HardState } from "@d-engine/core";
@@ -20,6 +26,8 @@ import { fsyncDir } from "./fs-util.js";
 
 export const HARD_STATE_FILE = "hardstate";
 const SLOT_BYTES = 512;
+/** The unsynced commit slot's offset (after the two synced slots). */
+const COMMIT_SLOT = 2 * SLOT_BYTES;
 const MAGIC = 0x31534844; // "DHS1"
 
 function encodeSlot(seq: number, hs: HardState): Buffer {
@@ -78,11 +86,20 @@ export async function openFileHardState(dir: string): Promise<HardStateStore> {
       );
     }
     const newest = valid.reduce((a, b) => (b.seq > a.seq ? b : a));
-    return new FileHardStateStore(path, fh, newest.seq, newest.hs);
+    return new FileHardStateStore(path, fh, newest.seq, withLaterCommit(newest.hs, bytes));
   } catch (e) {
     await fh.close();
     throw e;
   }
+}
+
+/** The synced state, with the commit slot's higher commit index if it belongs to the same vote. */
+function withLaterCommit(hs: HardState, bytes: Buffer): HardState {
+  if (bytes.length < COMMIT_SLOT + SLOT_BYTES) return hs;
+  const lazy = decodeSlot(bytes.subarray(COMMIT_SLOT, COMMIT_SLOT + SLOT_BYTES));
+  if (typeof lazy === "string") return hs; // never written, or torn by a crash: ignore it
+  const same = lazy.hs.term === hs.term && lazy.hs.vote === hs.vote;
+  return same && lazy.hs.commit > hs.commit ? { ...hs, commit: lazy.hs.commit } : hs;
 }
 
 class FileHardStateStore implements HardStateStore {
@@ -106,6 +123,21 @@ class FileHardStateStore implements HardStateStore {
     if (this.closed) return Promise.reject(new StorageError("closed", `${this.path} is closed`));
     this.current = hs;
     return this.queue.push(hs);
+  }
+
+  /**
+   * A commit-only change: one synchronous 512-byte pwrite into the page cache (microseconds, and
+   * in call order, which async writes to one offset would not guarantee), no fsync. A later
+   * save()'s fsync, or the kernel, writes it out; a crash before that loses only this commit.
+   */
+  saveUnsynced(hs: HardState): void {
+    if (this.closed) throw new StorageError("closed", `${this.path} is closed`);
+    const slot = encodeSlot(0, hs);
+    const n = writeSync(this.fh.fd, slot, 0, SLOT_BYTES, COMMIT_SLOT);
+    if (n !== SLOT_BYTES) {
+      throw new StorageError("io", `${this.path}: short write of the commit slot`, this.path);
+    }
+    this.current = hs;
   }
 
   async close(): Promise<void> {
