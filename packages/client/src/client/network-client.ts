@@ -2,7 +2,9 @@
 // and browser entries supply the Transport). It finds the leader, sends writes and
 // linearizable/lease reads there, follows "not leader" redirects, retries what is safe to retry
 // within the call's deadline, and gives every write a session so that a retried write applies
-// once.
+// once. Where the transport carries bidirectional streams (Node), each attempt of a key-value call
+// travels on the endpoint's KvService.Pipeline stream (kv-pipeline.ts), batched with the other
+// calls of the same turn; everything above an attempt is the same either way.
 import {
   type Client,
   type CallOptions as ConnectCallOptions,
@@ -99,6 +101,7 @@ import {
 import { fromU64 } from "../wire/numbers.js";
 import { rangeBounds } from "../wire/range-txn.js";
 import { toWireSession } from "../wire/values.js";
+import { type AttemptCall, KvPipeline, type KvStub } from "./kv-pipeline.js";
 import { type ClientOptions, toBaseUrl } from "./options.js";
 import { CallScope, now, raceAbort } from "./scope.js";
 import { randomClientId, SessionAllocator } from "./sessions.js";
@@ -107,6 +110,11 @@ import { randomClientId, SessionAllocator } from "./sessions.js";
 export interface TransportFactory {
   create(baseUrl: string): Transport;
   close(): void;
+  /**
+   * The transport carries bidirectional streams (HTTP/2): key-value calls then travel over one
+   * KvService.Pipeline stream per endpoint (kv-pipeline.ts) instead of one HTTP/2 stream each.
+   */
+  readonly pipeline?: boolean;
 }
 
 export interface NetworkClient extends DEngineClient {
@@ -115,7 +123,7 @@ export interface NetworkClient extends DEngineClient {
 }
 
 interface Stubs {
-  readonly kv: Client<typeof KvService>;
+  readonly kv: KvStub;
   readonly cluster: Client<typeof ClusterService>;
   readonly maintenance: Client<typeof MaintenanceService>;
   readonly lease: Client<typeof LeaseService>;
@@ -167,10 +175,13 @@ class ClientImpl implements NetworkClient {
   private readonly discoveryTimeoutMs: number;
   private readonly sessions: SessionAllocator;
   private readonly stubsByUrl = new Map<string, Stubs>();
+  private readonly pipelines: KvPipeline[] = [];
   private readonly active = new Set<CallScope>();
   private leaderUrl: string | undefined;
   private discovering: Promise<string> | undefined;
   private roundRobin = 0;
+  /** Pipelined: the round-robin step waits for the end of the turn (see target()). */
+  private roundRobinHeld = false;
   private closed = false;
   /** Ends each open watch when the client closes. */
   private readonly watchClosers = new Set<() => void>();
@@ -331,6 +342,7 @@ class ClientImpl implements NetworkClient {
     this.closed = true;
     for (const end of [...this.watchClosers]) end();
     for (const scope of this.active) scope.abort("closed");
+    for (const p of this.pipelines) p.close();
     this.transports.close();
   }
 
@@ -553,12 +565,7 @@ class ClientImpl implements NetworkClient {
       }
       attempts++;
       try {
-        const remaining = scope.remainingMs();
-        return await spec.attempt(this.stubs(url), {
-          signal: scope.signal,
-          ...(remaining === undefined ? {} : { timeoutMs: remaining }),
-          ...(scope.trace?.values ? { contextValues: scope.trace.values } : {}),
-        });
+        return await spec.attempt(this.stubs(url), attemptCall(scope));
       } catch (err) {
         if (scope.aborted) {
           // Interrupted mid-flight: a write may have reached the leader.
@@ -631,7 +638,19 @@ class ClientImpl implements NetworkClient {
         return route.url;
       case "any": {
         const url = this.endpoints[this.roundRobin % this.endpoints.length] as string;
-        this.roundRobin = (this.roundRobin + 1) % this.endpoints.length;
+        if (!this.transports.pipeline) {
+          this.roundRobin = (this.roundRobin + 1) % this.endpoints.length;
+        } else if (!this.roundRobinHeld) {
+          // Pipelined, the calls of one turn that may go anywhere go to the same node, so they
+          // share one message (a message costs the server far more than a call in it); the next
+          // turn's go to the next node. Over time the spread is the same; calls awaited one after
+          // another still alternate.
+          this.roundRobinHeld = true;
+          (globalThis.setImmediate ?? setTimeout)(() => {
+            this.roundRobinHeld = false;
+            this.roundRobin = (this.roundRobin + 1) % this.endpoints.length;
+          });
+        }
         return url;
       }
       case "leader":
@@ -682,8 +701,15 @@ class ClientImpl implements NetworkClient {
     let s = this.stubsByUrl.get(url);
     if (!s) {
       const t = tracedTransport(this.transports.create(url), url);
+      const kv = createConnectClient(KvService, t);
+      let kvStub: KvStub = kv;
+      if (this.transports.pipeline) {
+        const p = new KvPipeline(kv, url);
+        this.pipelines.push(p);
+        kvStub = p.stub;
+      }
       s = {
-        kv: createConnectClient(KvService, t),
+        kv: kvStub,
         cluster: createConnectClient(ClusterService, t),
         maintenance: createConnectClient(MaintenanceService, t),
         lease: createConnectClient(LeaseService, t),
@@ -693,6 +719,24 @@ class ClientImpl implements NetworkClient {
     }
     return s;
   }
+}
+
+/**
+ * One attempt's call options. The scope's AbortSignal is made only if the transport reads it
+ * (unary calls do); the KV pipeline watches `abortHook` instead, which costs far less per call.
+ */
+function attemptCall(scope: CallScope): AttemptCall {
+  const remaining = scope.remainingMs();
+  const values = scope.trace?.values;
+  const call: { -readonly [K in keyof AttemptCall]: AttemptCall[K] } = {
+    get signal(): AbortSignal {
+      return scope.signal;
+    },
+    abortHook: scope,
+  };
+  if (remaining !== undefined) call.timeoutMs = remaining;
+  if (values) call.contextValues = values;
+  return call;
 }
 
 function memberList(res: { members: Parameters<typeof fromWireMembers>[0] }): MemberList {

@@ -1,11 +1,30 @@
 // One call's lifetime: its deadline, the caller's AbortSignal and the client's close() folded
-// into one AbortSignal that every attempt of the call (and an abortable backoff) listens to.
+// into one abort that every attempt of the call (and an abortable backoff) listens to: as an
+// AbortSignal for the Connect transport, or through onAbort() for the KV pipeline. The
+// AbortController behind the signal is made only when something asks for the signal: creating
+// one and aborting it when the call ends measured as a tenth of the client's CPU on pipelined
+// reads, which never need it.
 import type { CallTrace } from "../tracing/call-span.js";
 
 export type AbortCause = "deadline" | "cancelled" | "closed";
 
-export class CallScope {
-  readonly controller = new AbortController();
+/**
+ * The reason a finished call's signal carries. One shared object: a new Error per call captures
+ * a stack trace, which measured as the client's largest single cost under load.
+ */
+const FINISHED = new Error("call finished");
+
+/** What an attempt may watch instead of an AbortSignal: cheaper, same moment. */
+export interface AbortHook {
+  readonly aborted: boolean;
+  /** Calls `fn` once when the call is aborted or ends; returns what unregisters it. */
+  onAbort(fn: () => void): () => void;
+}
+
+export class CallScope implements AbortHook {
+  private controller: AbortController | undefined;
+  private reason: Error | undefined;
+  private listeners: (() => void)[] | undefined;
   /** performance.now() at which the deadline passes (Infinity: none). */
   readonly deadline: number;
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,11 +57,41 @@ export class CallScope {
   }
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.ended) this.controller.abort(this.reason ?? FINISHED);
+    }
     return this.controller.signal;
   }
 
+  onAbort(fn: () => void): () => void {
+    if (this.ended) {
+      fn();
+      return () => {};
+    }
+    this.listeners ??= [];
+    const list = this.listeners;
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  private end(reason: Error): void {
+    this.ended = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const list = this.listeners;
+    this.listeners = undefined;
+    if (list) for (const fn of list) fn();
+  }
+
+  /** Kept in a field: AbortSignal's getter is slow, and the retry loop asks often. */
+  private ended = false;
+
   get aborted(): boolean {
-    return this.controller.signal.aborted;
+    return this.ended;
   }
 
   /** Milliseconds left (undefined: no deadline), at least 1. */
@@ -52,9 +101,9 @@ export class CallScope {
   }
 
   abort(cause: AbortCause): void {
-    if (this.aborted) return;
+    if (this.ended) return;
     this.cause = cause;
-    this.controller.abort(new Error(`call ${cause}`));
+    this.end(new Error(`call ${cause}`));
   }
 
   /** Waits `ms` (capped at the deadline); resolves early when the call is aborted. */
@@ -66,13 +115,14 @@ export class CallScope {
     const wait = Math.max(0, Math.min(ms, this.deadline - now()));
     if (this.aborted || wait === 0) return Promise.resolve();
     return new Promise((resolve) => {
+      let off: (() => void) | undefined;
       const done = (): void => {
         clearTimeout(t);
-        this.signal.removeEventListener("abort", done);
+        off?.();
         resolve();
       };
       const t = setTimeout(done, wait);
-      this.signal.addEventListener("abort", done, { once: true });
+      off = this.onAbort(done);
     });
   }
 
@@ -80,7 +130,7 @@ export class CallScope {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.onUserAbort) this.userSignal?.removeEventListener("abort", this.onUserAbort);
     // Ends whatever may still run under this call (a stream the consumer stopped reading).
-    if (!this.aborted) this.controller.abort(new Error("call finished"));
+    if (!this.ended) this.end(FINISHED);
   }
 }
 

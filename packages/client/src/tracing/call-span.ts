@@ -50,24 +50,39 @@ export function endCallTrace({ span }: CallTrace, error?: unknown): void {
 /** Wraps a Connect transport: each attempt names and annotates its call's span, and propagates it. */
 type HeaderInit = Parameters<Transport["unary"]>[3];
 
+/**
+ * Notes one attempt of `method` at `baseUrl` on its call's span: names the span after the RPC,
+ * counts the attempt. Also for attempts that travel inside a stream (the KV pipeline), which
+ * carry no headers of their own. Returns the call's trace (undefined: not traced).
+ */
+export function noteAttempt(
+  method: { name: string; parent: { typeName: string } },
+  values: ContextValues | undefined,
+  baseUrl: string,
+): CallTrace | undefined {
+  const call = values?.get(CALL_TRACE);
+  if (!call) return undefined;
+  call.attempts++;
+  call.span.updateName(`${method.parent.typeName}/${method.name}`);
+  call.span.setAttributes({
+    "rpc.system": "connect_rpc",
+    "rpc.service": method.parent.typeName,
+    "rpc.method": method.name,
+    "server.address": baseUrl,
+    "dengine.attempts": call.attempts,
+  });
+  return call;
+}
+
 export function tracedTransport(t: Transport, baseUrl: string): Transport {
   const annotate = (
     method: { name: string; parent: { typeName: string } },
     header: HeaderInit,
     values: ContextValues | undefined,
   ): HeaderInit => {
-    const call = values?.get(CALL_TRACE);
+    const call = noteAttempt(method, values, baseUrl);
     if (!call) return header;
     const { span } = call;
-    call.attempts++;
-    span.updateName(`${method.parent.typeName}/${method.name}`);
-    span.setAttributes({
-      "rpc.system": "connect_rpc",
-      "rpc.service": method.parent.typeName,
-      "rpc.method": method.name,
-      "server.address": baseUrl,
-      "dengine.attempts": call.attempts,
-    });
     const headers = new Headers(header);
     propagation.inject(trace.setSpan(context.active(), span), headers, {
       set: (carrier, key, value) => carrier.set(key, value),

@@ -60,10 +60,15 @@ async function leader(): Promise<{ api: FakeApi; server: NodeServer }> {
 }
 
 describe("apiRoutes through createClient", () => {
-  for (const protocol of ["connect", "grpc"] as const) {
-    it(`round-trips every key-value call (${protocol})`, async () => {
-      const { server } = await leader();
-      const c = client({ endpoints: [server.address], protocol });
+  // The Node client pipelines KV calls by default; `pipeline: false` keeps the unary RPCs tested.
+  for (const [protocol, pipeline] of [
+    ["connect", true],
+    ["grpc", true],
+    ["connect", false],
+  ] as const) {
+    it(`round-trips every key-value call (${protocol}, ${pipeline ? "pipelined" : "unary"})`, async () => {
+      const { api, server } = await leader();
+      const c = client({ endpoints: [server.address], protocol, pipeline });
 
       const p1 = await c.put("a", "1");
       expect(p1).toEqual({ revision: 1, lease: 0 });
@@ -129,6 +134,9 @@ describe("apiRoutes through createClient", () => {
       expect(del.deleted).toBe(2);
       expect(del.prevKvs.map((kv) => text(kv.key))).toEqual(["b/1", "b/2"]);
       expect((await c.compact(3)).revision).toBeGreaterThanOrEqual(3);
+      // Each call reached the API once, with the signal it can be cancelled by.
+      expect(api.calls.filter((x) => x.method === "put").length).toBe(4);
+      expect(api.calls.find((x) => x.method === "get")?.opts).toHaveProperty("signal");
     });
   }
 

@@ -3,56 +3,44 @@
 // request is decoded and validated by @d-engine/client/wire (the same code the client encodes
 // with), checked against the limits (the same functions the client checks with), then passed to
 // the API with the call's deadline and cancellation; every failure leaves as a ConnectError with
-// an ErrorDetail.
+// an ErrorDetail. The KV calls are kv-calls.ts, shared with KvService.Pipeline
+// (pipeline-routes.ts), which carries many of them over one stream.
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
   type CallOptions,
-  checkCompareAndSwap,
-  checkGetMany,
-  checkKeyRange,
-  checkKeyValue,
-  checkLimit,
-  checkTxn,
   DEFAULT_LIMITS,
   type DEngineClient,
   type Limits,
-  toBytes,
 } from "@d-engine/client";
 import {
   fromU64,
   fromWireAddLearnerRequest,
-  fromWireCompactRequest,
-  fromWireCompareAndSwapRequest,
-  fromWireDeleteRequest,
-  fromWireGetManyRequest,
-  fromWireGetRequest,
   fromWireMemberId,
-  fromWirePutRequest,
-  fromWireRangeRequest,
-  fromWireTxnRequest,
   toConnectError,
   toU64,
-  toWireCompactResponse,
-  toWireCompareAndSwapResponse,
-  toWireDeleteResponse,
-  toWireGetManyResponse,
-  toWireGetResponse,
   toWireLeaderResponse,
   toWireMember,
-  toWirePutResponse,
-  toWireRangeResponse,
   toWireStatusResponse,
   toWireTakeSnapshotResponse,
-  toWireTxnResponse,
 } from "@d-engine/client/wire";
 import {
   ClusterService,
+  type CompactRequest,
+  type CompareAndSwapRequest,
+  type DeleteRequest,
+  type GetManyRequest,
+  type GetRequest,
   KvService,
   LeaseService,
   MaintenanceService,
+  type PutRequest,
+  type RangeRequest,
+  type TxnRequest,
   WatchService,
 } from "@d-engine/proto/api";
+import { kvCalls } from "./kv-calls.js";
 import { leaseHandlers } from "./lease-routes.js";
+import { pipelineHandler } from "./pipeline-routes.js";
 import { watchHandlers } from "./watch-routes.js";
 
 /** The largest data field of one DownloadSnapshot message. */
@@ -61,6 +49,13 @@ export const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 export interface ApiRoutesOptions {
   /** Checked on every request before the API sees it (default DEFAULT_LIMITS). */
   readonly limits?: Partial<Limits>;
+  /** Calls one Pipeline stream may have unanswered at once (default PIPELINE_MAX_IN_FLIGHT). */
+  readonly pipelineMaxInFlight?: number;
+  /**
+   * Fires when the server starts closing: Pipeline streams then answer new calls "unavailable"
+   * (not applied), finish the calls they started and end, instead of holding the close open.
+   */
+  readonly shutdownSignal?: AbortSignal;
 }
 
 /** The call's deadline and cancellation, for the API. */
@@ -84,67 +79,25 @@ export function apiRoutes(
 ): (router: ConnectRouter) => void {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
 
+  const calls = kvCalls(api, limits);
   const kv = {
-    put: (req: Parameters<typeof fromWirePutRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWirePutRequest(req);
-        checkKeyValue(limits, c.key, c.value);
-        return toWirePutResponse(await api.put(c.key, c.value, { ...c.opts, ...callOpts(ctx) }));
-      }),
-    get: (req: Parameters<typeof fromWireGetRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWireGetRequest(req);
-        checkLimit(limits, "maxKeyBytes", c.key.length);
-        return toWireGetResponse(await api.get(c.key, { ...c.opts, ...callOpts(ctx) }));
-      }),
-    getMany: (req: Parameters<typeof fromWireGetManyRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWireGetManyRequest(req);
-        checkGetMany(limits, c.keys);
-        return toWireGetManyResponse(await api.getMany(c.keys, { ...c.opts, ...callOpts(ctx) }));
-      }),
-    range: (req: Parameters<typeof fromWireRangeRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWireRangeRequest(req);
-        const first = c.opts.prefix ?? c.opts.key;
-        checkKeyRange(
-          limits,
-          first === undefined ? new Uint8Array(0) : toBytes(first),
-          c.opts.rangeEnd === undefined ? undefined : toBytes(c.opts.rangeEnd),
-        );
-        return toWireRangeResponse(await api.range({ ...c.opts, ...callOpts(ctx) }));
-      }),
-    delete: (req: Parameters<typeof fromWireDeleteRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWireDeleteRequest(req);
-        const end = c.opts.rangeEnd === undefined ? undefined : toBytes(c.opts.rangeEnd);
-        checkKeyRange(limits, c.key, end);
-        return toWireDeleteResponse(await api.delete(c.key, { ...c.opts, ...callOpts(ctx) }));
-      }),
-    compareAndSwap: (
-      req: Parameters<typeof fromWireCompareAndSwapRequest>[0],
-      ctx: HandlerContext,
-    ) =>
-      handle(async () => {
-        const c = fromWireCompareAndSwapRequest(req);
-        checkCompareAndSwap(limits, c.key, c.expected, c.value);
-        return toWireCompareAndSwapResponse(
-          await api.compareAndSwap(c.key, c.expected, c.value, { ...c.opts, ...callOpts(ctx) }),
-        );
-      }),
-    txn: (req: Parameters<typeof fromWireTxnRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWireTxnRequest(req);
-        checkTxn(limits, c.txn);
-        return toWireTxnResponse(await api.txn(c.txn, { ...c.opts, ...callOpts(ctx) }));
-      }),
-    compact: (req: Parameters<typeof fromWireCompactRequest>[0], ctx: HandlerContext) =>
-      handle(async () => {
-        const c = fromWireCompactRequest(req);
-        return toWireCompactResponse(
-          await api.compact(c.revision, { ...c.opts, ...callOpts(ctx) }),
-        );
-      }),
+    put: (req: PutRequest, ctx: HandlerContext) => handle(() => calls.put(req, callOpts(ctx))),
+    get: (req: GetRequest, ctx: HandlerContext) => handle(() => calls.get(req, callOpts(ctx))),
+    getMany: (req: GetManyRequest, ctx: HandlerContext) =>
+      handle(() => calls.getMany(req, callOpts(ctx))),
+    range: (req: RangeRequest, ctx: HandlerContext) =>
+      handle(() => calls.range(req, callOpts(ctx))),
+    delete: (req: DeleteRequest, ctx: HandlerContext) =>
+      handle(() => calls.delete(req, callOpts(ctx))),
+    compareAndSwap: (req: CompareAndSwapRequest, ctx: HandlerContext) =>
+      handle(() => calls.compareAndSwap(req, callOpts(ctx))),
+    txn: (req: TxnRequest, ctx: HandlerContext) => handle(() => calls.txn(req, callOpts(ctx))),
+    compact: (req: CompactRequest, ctx: HandlerContext) =>
+      handle(() => calls.compact(req, callOpts(ctx))),
+    pipeline: pipelineHandler(calls, {
+      ...(opts.pipelineMaxInFlight ? { maxInFlight: opts.pipelineMaxInFlight } : {}),
+      ...(opts.shutdownSignal ? { shutdownSignal: opts.shutdownSignal } : {}),
+    }),
   };
 
   const cluster = {

@@ -55,7 +55,11 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     shutdownSignal: callStop.signal,
   });
   peerRoutes(opts.identity, opts.peerHandler, { logger, shutdownSignal: peerStop.signal })(router);
-  apiRoutes(opts.api, opts.limits ? { limits: opts.limits } : {})(router);
+  // Pipeline streams end when the close begins (peerStop), not only when the grace runs out.
+  apiRoutes(opts.api, {
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    shutdownSignal: peerStop.signal,
+  })(router);
   const paths = new Map<string, UniversalHandler>();
   for (const h of router.handlers) paths.set(h.requestPath, withMalformedAsInvalidArgument(h));
 

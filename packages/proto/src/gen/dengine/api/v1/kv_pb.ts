@@ -8,7 +8,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ReadConsistency, WriteSession } from "./common_pb.js";
+import type { ErrorDetail, ReadConsistency, WriteSession } from "./common_pb.js";
 import { file_dengine_api_v1_common } from "./common_pb.js";
 import type { KeyValue, RangeRequest as RangeRequest$1, RangeResponse as RangeResponse$1, TxnRequest as TxnRequest$1, TxnResponse as TxnResponse$1 } from "../../v1/kv_pb.js";
 import { file_dengine_v1_kv } from "../../v1/kv_pb.js";
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dengine/api/v1/kv.proto.
  */
 export const file_dengine_api_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChdkZW5naW5lL2FwaS92MS9rdi5wcm90bxIOZGVuZ2luZS5hcGkudjEilAEKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhEKBWxlYXNlGAMgASgEQgIwAhIXCgt0dGxfc2Vjb25kcxgEIAEoBEICMAISDwoHcHJldl9rdhgFIAEoCBItCgdzZXNzaW9uGAYgASgLMhwuZGVuZ2luZS5hcGkudjEuV3JpdGVTZXNzaW9uIl0KC1B1dFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIlCgdwcmV2X2t2GAIgASgLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZRIRCgVsZWFzZRgDIAEoBEICMAIiZQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSFAoIcmV2aXNpb24YAiABKARCAjACEjQKC2NvbnNpc3RlbmN5GAMgASgOMh8uZGVuZ2luZS5hcGkudjEuUmVhZENvbnNpc3RlbmN5IkUKC0dldFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIgCgJrdhgCIAEoCzIULmRlbmdpbmUudjEuS2V5VmFsdWUiagoOR2V0TWFueVJlcXVlc3QSDAoEa2V5cxgBIAMoDBIUCghyZXZpc2lvbhgCIAEoBEICMAISNAoLY29uc2lzdGVuY3kYAyABKA4yHy5kZW5naW5lLmFwaS52MS5SZWFkQ29uc2lzdGVuY3kiSgoPR2V0TWFueVJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIhCgNrdnMYAiADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlIn0KDFJhbmdlUmVxdWVzdBInCgVyYW5nZRgBIAEoCzIYLmRlbmdpbmUudjEuUmFuZ2VSZXF1ZXN0Eg4KBnByZWZpeBgCIAEoDBI0Cgtjb25zaXN0ZW5jeRgDIAEoDjIfLmRlbmdpbmUuYXBpLnYxLlJlYWRDb25zaXN0ZW5jeSI6Cg1SYW5nZVJlc3BvbnNlEikKBnJlc3VsdBgBIAEoCzIZLmRlbmdpbmUudjEuUmFuZ2VSZXNwb25zZSJ/Cg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDgoGcHJlZml4GAMgASgMEg8KB3ByZXZfa3YYBCABKAgSLQoHc2Vzc2lvbhgFIAEoCzIcLmRlbmdpbmUuYXBpLnYxLldyaXRlU2Vzc2lvbiJjCg5EZWxldGVSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAISEwoHZGVsZXRlZBgCIAEoBEICMAISJgoIcHJldl9rdnMYAyADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlIoYBChVDb21wYXJlQW5kU3dhcFJlcXVlc3QSCwoDa2V5GAEgASgMEhUKCGV4cGVjdGVkGAIgASgMSACIAQESDQoFdmFsdWUYAyABKAwSLQoHc2Vzc2lvbhgEIAEoCzIcLmRlbmdpbmUuYXBpLnYxLldyaXRlU2Vzc2lvbkILCglfZXhwZWN0ZWQiaAoWQ29tcGFyZUFuZFN3YXBSZXNwb25zZRIRCglzdWNjZWVkZWQYASABKAgSFAoIcmV2aXNpb24YAiABKARCAjACEiUKB3ByZXZfa3YYAyABKAsyFC5kZW5naW5lLnYxLktleVZhbHVlImAKClR4blJlcXVlc3QSIwoDdHhuGAEgASgLMhYuZGVuZ2luZS52MS5UeG5SZXF1ZXN0Ei0KB3Nlc3Npb24YAiABKAsyHC5kZW5naW5lLmFwaS52MS5Xcml0ZVNlc3Npb24iNgoLVHhuUmVzcG9uc2USJwoGcmVzdWx0GAEgASgLMhcuZGVuZ2luZS52MS5UeG5SZXNwb25zZSJVCg5Db21wYWN0UmVxdWVzdBIUCghyZXZpc2lvbhgBIAEoBEICMAISLQoHc2Vzc2lvbhgCIAEoCzIcLmRlbmdpbmUuYXBpLnYxLldyaXRlU2Vzc2lvbiInCg9Db21wYWN0UmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACMtMECglLdlNlcnZpY2USPgoDUHV0EhouZGVuZ2luZS5hcGkudjEuUHV0UmVxdWVzdBobLmRlbmdpbmUuYXBpLnYxLlB1dFJlc3BvbnNlEj4KA0dldBIaLmRlbmdpbmUuYXBpLnYxLkdldFJlcXVlc3QaGy5kZW5naW5lLmFwaS52MS5HZXRSZXNwb25zZRJKCgdHZXRNYW55Eh4uZGVuZ2luZS5hcGkudjEuR2V0TWFueVJlcXVlc3QaHy5kZW5naW5lLmFwaS52MS5HZXRNYW55UmVzcG9uc2USRAoFUmFuZ2USHC5kZW5naW5lLmFwaS52MS5SYW5nZVJlcXVlc3QaHS5kZW5naW5lLmFwaS52MS5SYW5nZVJlc3BvbnNlEkcKBkRlbGV0ZRIdLmRlbmdpbmUuYXBpLnYxLkRlbGV0ZVJlcXVlc3QaHi5kZW5naW5lLmFwaS52MS5EZWxldGVSZXNwb25zZRJfCg5Db21wYXJlQW5kU3dhcBIlLmRlbmdpbmUuYXBpLnYxLkNvbXBhcmVBbmRTd2FwUmVxdWVzdBomLmRlbmdpbmUuYXBpLnYxLkNvbXBhcmVBbmRTd2FwUmVzcG9uc2USPgoDVHhuEhouZGVuZ2luZS5hcGkudjEuVHhuUmVxdWVzdBobLmRlbmdpbmUuYXBpLnYxLlR4blJlc3BvbnNlEkoKB0NvbXBhY3QSHi5kZW5naW5lLmFwaS52MS5Db21wYWN0UmVxdWVzdBofLmRlbmdpbmUuYXBpLnYxLkNvbXBhY3RSZXNwb25zZWIGcHJvdG8z", [file_dengine_api_v1_common, file_dengine_v1_kv]);
+  fileDesc("ChdkZW5naW5lL2FwaS92MS9rdi5wcm90bxIOZGVuZ2luZS5hcGkudjEilAEKClB1dFJlcXVlc3QSCwoDa2V5GAEgASgMEg0KBXZhbHVlGAIgASgMEhEKBWxlYXNlGAMgASgEQgIwAhIXCgt0dGxfc2Vjb25kcxgEIAEoBEICMAISDwoHcHJldl9rdhgFIAEoCBItCgdzZXNzaW9uGAYgASgLMhwuZGVuZ2luZS5hcGkudjEuV3JpdGVTZXNzaW9uIl0KC1B1dFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIlCgdwcmV2X2t2GAIgASgLMhQuZGVuZ2luZS52MS5LZXlWYWx1ZRIRCgVsZWFzZRgDIAEoBEICMAIiZQoKR2V0UmVxdWVzdBILCgNrZXkYASABKAwSFAoIcmV2aXNpb24YAiABKARCAjACEjQKC2NvbnNpc3RlbmN5GAMgASgOMh8uZGVuZ2luZS5hcGkudjEuUmVhZENvbnNpc3RlbmN5IkUKC0dldFJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIgCgJrdhgCIAEoCzIULmRlbmdpbmUudjEuS2V5VmFsdWUiagoOR2V0TWFueVJlcXVlc3QSDAoEa2V5cxgBIAMoDBIUCghyZXZpc2lvbhgCIAEoBEICMAISNAoLY29uc2lzdGVuY3kYAyABKA4yHy5kZW5naW5lLmFwaS52MS5SZWFkQ29uc2lzdGVuY3kiSgoPR2V0TWFueVJlc3BvbnNlEhQKCHJldmlzaW9uGAEgASgEQgIwAhIhCgNrdnMYAiADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlIn0KDFJhbmdlUmVxdWVzdBInCgVyYW5nZRgBIAEoCzIYLmRlbmdpbmUudjEuUmFuZ2VSZXF1ZXN0Eg4KBnByZWZpeBgCIAEoDBI0Cgtjb25zaXN0ZW5jeRgDIAEoDjIfLmRlbmdpbmUuYXBpLnYxLlJlYWRDb25zaXN0ZW5jeSI6Cg1SYW5nZVJlc3BvbnNlEikKBnJlc3VsdBgBIAEoCzIZLmRlbmdpbmUudjEuUmFuZ2VSZXNwb25zZSJ/Cg1EZWxldGVSZXF1ZXN0EgsKA2tleRgBIAEoDBIRCglyYW5nZV9lbmQYAiABKAwSDgoGcHJlZml4GAMgASgMEg8KB3ByZXZfa3YYBCABKAgSLQoHc2Vzc2lvbhgFIAEoCzIcLmRlbmdpbmUuYXBpLnYxLldyaXRlU2Vzc2lvbiJjCg5EZWxldGVSZXNwb25zZRIUCghyZXZpc2lvbhgBIAEoBEICMAISEwoHZGVsZXRlZBgCIAEoBEICMAISJgoIcHJldl9rdnMYAyADKAsyFC5kZW5naW5lLnYxLktleVZhbHVlIoYBChVDb21wYXJlQW5kU3dhcFJlcXVlc3QSCwoDa2V5GAEgASgMEhUKCGV4cGVjdGVkGAIgASgMSACIAQESDQoFdmFsdWUYAyABKAwSLQoHc2Vzc2lvbhgEIAEoCzIcLmRlbmdpbmUuYXBpLnYxLldyaXRlU2Vzc2lvbkILCglfZXhwZWN0ZWQiaAoWQ29tcGFyZUFuZFN3YXBSZXNwb25zZRIRCglzdWNjZWVkZWQYASABKAgSFAoIcmV2aXNpb24YAiABKARCAjACEiUKB3ByZXZfa3YYAyABKAsyFC5kZW5naW5lLnYxLktleVZhbHVlImAKClR4blJlcXVlc3QSIwoDdHhuGAEgASgLMhYuZGVuZ2luZS52MS5UeG5SZXF1ZXN0Ei0KB3Nlc3Npb24YAiABKAsyHC5kZW5naW5lLmFwaS52MS5Xcml0ZVNlc3Npb24iNgoLVHhuUmVzcG9uc2USJwoGcmVzdWx0GAEgASgLMhcuZGVuZ2luZS52MS5UeG5SZXNwb25zZSJVCg5Db21wYWN0UmVxdWVzdBIUCghyZXZpc2lvbhgBIAEoBEICMAISLQoHc2Vzc2lvbhgCIAEoCzIcLmRlbmdpbmUuYXBpLnYxLldyaXRlU2Vzc2lvbiInCg9Db21wYWN0UmVzcG9uc2USFAoIcmV2aXNpb24YASABKARCAjACIlIKD1BpcGVsaW5lUmVxdWVzdBIrCgVjYWxscxgBIAMoCzIcLmRlbmdpbmUuYXBpLnYxLlBpcGVsaW5lQ2FsbBISCgZjYW5jZWwYAiADKARCAjACIpkDCgxQaXBlbGluZUNhbGwSDgoCaWQYASABKARCAjACEhYKCnRpbWVvdXRfbXMYAiABKARCAjACEikKA3B1dBgDIAEoCzIaLmRlbmdpbmUuYXBpLnYxLlB1dFJlcXVlc3RIABIpCgNnZXQYBCABKAsyGi5kZW5naW5lLmFwaS52MS5HZXRSZXF1ZXN0SAASMgoIZ2V0X21hbnkYBSABKAsyHi5kZW5naW5lLmFwaS52MS5HZXRNYW55UmVxdWVzdEgAEi0KBXJhbmdlGAYgASgLMhwuZGVuZ2luZS5hcGkudjEuUmFuZ2VSZXF1ZXN0SAASLwoGZGVsZXRlGAcgASgLMh0uZGVuZ2luZS5hcGkudjEuRGVsZXRlUmVxdWVzdEgAEkEKEGNvbXBhcmVfYW5kX3N3YXAYCCABKAsyJS5kZW5naW5lLmFwaS52MS5Db21wYXJlQW5kU3dhcFJlcXVlc3RIABIpCgN0eG4YCSABKAsyGi5kZW5naW5lLmFwaS52MS5UeG5SZXF1ZXN0SABCCQoHcmVxdWVzdCJDChBQaXBlbGluZVJlc3BvbnNlEi8KB3Jlc3VsdHMYASADKAsyHi5kZW5naW5lLmFwaS52MS5QaXBlbGluZVJlc3VsdCK5AwoOUGlwZWxpbmVSZXN1bHQSDgoCaWQYASABKARCAjACEioKA3B1dBgDIAEoCzIbLmRlbmdpbmUuYXBpLnYxLlB1dFJlc3BvbnNlSAASKgoDZ2V0GAQgASgLMhsuZGVuZ2luZS5hcGkudjEuR2V0UmVzcG9uc2VIABIzCghnZXRfbWFueRgFIAEoCzIfLmRlbmdpbmUuYXBpLnYxLkdldE1hbnlSZXNwb25zZUgAEi4KBXJhbmdlGAYgASgLMh0uZGVuZ2luZS5hcGkudjEuUmFuZ2VSZXNwb25zZUgAEjAKBmRlbGV0ZRgHIAEoCzIeLmRlbmdpbmUuYXBpLnYxLkRlbGV0ZVJlc3BvbnNlSAASQgoQY29tcGFyZV9hbmRfc3dhcBgIIAEoCzImLmRlbmdpbmUuYXBpLnYxLkNvbXBhcmVBbmRTd2FwUmVzcG9uc2VIABIqCgN0eG4YCSABKAsyGy5kZW5naW5lLmFwaS52MS5UeG5SZXNwb25zZUgAEi4KBWVycm9yGAIgASgLMh0uZGVuZ2luZS5hcGkudjEuUGlwZWxpbmVFcnJvckgAQggKBnJlc3VsdCJbCg1QaXBlbGluZUVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCRIrCgZkZXRhaWwYAyABKAsyGy5kZW5naW5lLmFwaS52MS5FcnJvckRldGFpbDKmBQoJS3ZTZXJ2aWNlEj4KA1B1dBIaLmRlbmdpbmUuYXBpLnYxLlB1dFJlcXVlc3QaGy5kZW5naW5lLmFwaS52MS5QdXRSZXNwb25zZRI+CgNHZXQSGi5kZW5naW5lLmFwaS52MS5HZXRSZXF1ZXN0GhsuZGVuZ2luZS5hcGkudjEuR2V0UmVzcG9uc2USSgoHR2V0TWFueRIeLmRlbmdpbmUuYXBpLnYxLkdldE1hbnlSZXF1ZXN0Gh8uZGVuZ2luZS5hcGkudjEuR2V0TWFueVJlc3BvbnNlEkQKBVJhbmdlEhwuZGVuZ2luZS5hcGkudjEuUmFuZ2VSZXF1ZXN0Gh0uZGVuZ2luZS5hcGkudjEuUmFuZ2VSZXNwb25zZRJHCgZEZWxldGUSHS5kZW5naW5lLmFwaS52MS5EZWxldGVSZXF1ZXN0Gh4uZGVuZ2luZS5hcGkudjEuRGVsZXRlUmVzcG9uc2USXwoOQ29tcGFyZUFuZFN3YXASJS5kZW5naW5lLmFwaS52MS5Db21wYXJlQW5kU3dhcFJlcXVlc3QaJi5kZW5naW5lLmFwaS52MS5Db21wYXJlQW5kU3dhcFJlc3BvbnNlEj4KA1R4bhIaLmRlbmdpbmUuYXBpLnYxLlR4blJlcXVlc3QaGy5kZW5naW5lLmFwaS52MS5UeG5SZXNwb25zZRJKCgdDb21wYWN0Eh4uZGVuZ2luZS5hcGkudjEuQ29tcGFjdFJlcXVlc3QaHy5kZW5naW5lLmFwaS52MS5Db21wYWN0UmVzcG9uc2USUQoIUGlwZWxpbmUSHy5kZW5naW5lLmFwaS52MS5QaXBlbGluZVJlcXVlc3QaIC5kZW5naW5lLmFwaS52MS5QaXBlbGluZVJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_dengine_api_v1_common, file_dengine_v1_kv]);
 
 /**
  * Put.
@@ -553,6 +553,274 @@ export const CompactResponseSchema: GenMessage<CompactResponse> = /*@__PURE__*/
   messageDesc(file_dengine_api_v1_kv, 15);
 
 /**
+ * Pipeline: calls to start, and calls to give up on.
+ *
+ * @generated from message dengine.api.v1.PipelineRequest
+ */
+export type PipelineRequest = Message<"dengine.api.v1.PipelineRequest"> & {
+  /**
+   * The calls to start (each id unique among this stream's unanswered calls).
+   *
+   * @generated from field: repeated dengine.api.v1.PipelineCall calls = 1;
+   */
+  calls: PipelineCall[];
+
+  /**
+   * Ids of unanswered calls the client gave up on (deadline or cancel): their work is aborted as
+   * a cancelled unary call's is. Each still gets a result.
+   *
+   * @generated from field: repeated uint64 cancel = 2 [jstype = JS_NUMBER];
+   */
+  cancel: bigint[];
+};
+
+/**
+ * Describes the message dengine.api.v1.PipelineRequest.
+ * Use `create(PipelineRequestSchema)` to create a new message.
+ */
+export const PipelineRequestSchema: GenMessage<PipelineRequest> = /*@__PURE__*/
+  messageDesc(file_dengine_api_v1_kv, 16);
+
+/**
+ * One call on a pipeline.
+ *
+ * @generated from message dengine.api.v1.PipelineCall
+ */
+export type PipelineCall = Message<"dengine.api.v1.PipelineCall"> & {
+  /**
+   * The client's id for the call; its result carries it back.
+   *
+   * @generated from field: uint64 id = 1 [jstype = JS_NUMBER];
+   */
+  id: bigint;
+
+  /**
+   * The call's deadline in milliseconds from its arrival (0: none), as a unary call's timeout.
+   *
+   * @generated from field: uint64 timeout_ms = 2 [jstype = JS_NUMBER];
+   */
+  timeoutMs: bigint;
+
+  /**
+   * The request, exactly as the unary RPC of the same name takes it.
+   *
+   * @generated from oneof dengine.api.v1.PipelineCall.request
+   */
+  request: {
+    /**
+     * Put.
+     *
+     * @generated from field: dengine.api.v1.PutRequest put = 3;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * Get.
+     *
+     * @generated from field: dengine.api.v1.GetRequest get = 4;
+     */
+    value: GetRequest;
+    case: "get";
+  } | {
+    /**
+     * GetMany.
+     *
+     * @generated from field: dengine.api.v1.GetManyRequest get_many = 5;
+     */
+    value: GetManyRequest;
+    case: "getMany";
+  } | {
+    /**
+     * Range.
+     *
+     * @generated from field: dengine.api.v1.RangeRequest range = 6;
+     */
+    value: RangeRequest;
+    case: "range";
+  } | {
+    /**
+     * Delete.
+     *
+     * @generated from field: dengine.api.v1.DeleteRequest delete = 7;
+     */
+    value: DeleteRequest;
+    case: "delete";
+  } | {
+    /**
+     * CompareAndSwap.
+     *
+     * @generated from field: dengine.api.v1.CompareAndSwapRequest compare_and_swap = 8;
+     */
+    value: CompareAndSwapRequest;
+    case: "compareAndSwap";
+  } | {
+    /**
+     * Txn.
+     *
+     * @generated from field: dengine.api.v1.TxnRequest txn = 9;
+     */
+    value: TxnRequest;
+    case: "txn";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message dengine.api.v1.PipelineCall.
+ * Use `create(PipelineCallSchema)` to create a new message.
+ */
+export const PipelineCallSchema: GenMessage<PipelineCall> = /*@__PURE__*/
+  messageDesc(file_dengine_api_v1_kv, 17);
+
+/**
+ * Pipeline's answers.
+ *
+ * @generated from message dengine.api.v1.PipelineResponse
+ */
+export type PipelineResponse = Message<"dengine.api.v1.PipelineResponse"> & {
+  /**
+   * The results that were ready together, in completion order.
+   *
+   * @generated from field: repeated dengine.api.v1.PipelineResult results = 1;
+   */
+  results: PipelineResult[];
+};
+
+/**
+ * Describes the message dengine.api.v1.PipelineResponse.
+ * Use `create(PipelineResponseSchema)` to create a new message.
+ */
+export const PipelineResponseSchema: GenMessage<PipelineResponse> = /*@__PURE__*/
+  messageDesc(file_dengine_api_v1_kv, 18);
+
+/**
+ * The outcome of one pipelined call.
+ *
+ * @generated from message dengine.api.v1.PipelineResult
+ */
+export type PipelineResult = Message<"dengine.api.v1.PipelineResult"> & {
+  /**
+   * The call's id.
+   *
+   * @generated from field: uint64 id = 1 [jstype = JS_NUMBER];
+   */
+  id: bigint;
+
+  /**
+   * The response the unary RPC would have returned, or its error.
+   *
+   * @generated from oneof dengine.api.v1.PipelineResult.result
+   */
+  result: {
+    /**
+     * Put.
+     *
+     * @generated from field: dengine.api.v1.PutResponse put = 3;
+     */
+    value: PutResponse;
+    case: "put";
+  } | {
+    /**
+     * Get.
+     *
+     * @generated from field: dengine.api.v1.GetResponse get = 4;
+     */
+    value: GetResponse;
+    case: "get";
+  } | {
+    /**
+     * GetMany.
+     *
+     * @generated from field: dengine.api.v1.GetManyResponse get_many = 5;
+     */
+    value: GetManyResponse;
+    case: "getMany";
+  } | {
+    /**
+     * Range.
+     *
+     * @generated from field: dengine.api.v1.RangeResponse range = 6;
+     */
+    value: RangeResponse;
+    case: "range";
+  } | {
+    /**
+     * Delete.
+     *
+     * @generated from field: dengine.api.v1.DeleteResponse delete = 7;
+     */
+    value: DeleteResponse;
+    case: "delete";
+  } | {
+    /**
+     * CompareAndSwap.
+     *
+     * @generated from field: dengine.api.v1.CompareAndSwapResponse compare_and_swap = 8;
+     */
+    value: CompareAndSwapResponse;
+    case: "compareAndSwap";
+  } | {
+    /**
+     * Txn.
+     *
+     * @generated from field: dengine.api.v1.TxnResponse txn = 9;
+     */
+    value: TxnResponse;
+    case: "txn";
+  } | {
+    /**
+     * The error the unary RPC would have failed with.
+     *
+     * @generated from field: dengine.api.v1.PipelineError error = 2;
+     */
+    value: PipelineError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message dengine.api.v1.PipelineResult.
+ * Use `create(PipelineResultSchema)` to create a new message.
+ */
+export const PipelineResultSchema: GenMessage<PipelineResult> = /*@__PURE__*/
+  messageDesc(file_dengine_api_v1_kv, 19);
+
+/**
+ * A pipelined call's failure: what a unary call's error carries.
+ *
+ * @generated from message dengine.api.v1.PipelineError
+ */
+export type PipelineError = Message<"dengine.api.v1.PipelineError"> & {
+  /**
+   * The Connect/gRPC status code (google.rpc.Code numbering) the unary call would have had.
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * The error message.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * The d-engine detail (the same one a unary call attaches to its error).
+   *
+   * @generated from field: dengine.api.v1.ErrorDetail detail = 3;
+   */
+  detail?: ErrorDetail | undefined;
+};
+
+/**
+ * Describes the message dengine.api.v1.PipelineError.
+ * Use `create(PipelineErrorSchema)` to create a new message.
+ */
+export const PipelineErrorSchema: GenMessage<PipelineError> = /*@__PURE__*/
+  messageDesc(file_dengine_api_v1_kv, 20);
+
+/**
  * Reads and writes of keys.
  *
  * @generated from service dengine.api.v1.KvService
@@ -638,6 +906,20 @@ export const KvService: GenService<{
     methodKind: "unary";
     input: typeof CompactRequestSchema;
     output: typeof CompactResponseSchema;
+  },
+  /**
+   * Many of the calls above over one stream: each request message carries the calls a client made
+   * in one turn, each response message the answers ready in one turn, in completion order. A call
+   * means exactly what its unary RPC means (same validation, same errors, same sessions); only
+   * the way it travels differs. An HTTP/2 stream costs the server far less CPU per message than a
+   * unary call costs per call, and many calls per message cost little more than one.
+   *
+   * @generated from rpc dengine.api.v1.KvService.Pipeline
+   */
+  pipeline: {
+    methodKind: "bidi_streaming";
+    input: typeof PipelineRequestSchema;
+    output: typeof PipelineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dengine_api_v1_kv, 0);
