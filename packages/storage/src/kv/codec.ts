@@ -391,6 +391,18 @@ export function encodeKvCommandWithProtobuf(cmd: KvCommand): Uint8Array {
 /** Reused: each command is copied out of it (a proposal keeps its bytes). */
 const commandWriter = new WireWriter(512);
 
+/** The last client id encoded: a client sends many writes, and TextEncoder showed in profiles. */
+let lastClientId = "";
+let lastClientIdBytes = EMPTY;
+
+function clientIdBytes(id: string): Uint8Array {
+  if (id !== lastClientId) {
+    lastClientIdBytes = utf8(id);
+    lastClientId = id;
+  }
+  return lastClientIdBytes;
+}
+
 function isU64(n: number | undefined): boolean {
   return n === undefined || (Number.isSafeInteger(n) && n >= 0);
 }
@@ -412,7 +424,7 @@ function encodeCommandFast(cmd: KvCommand): Uint8Array | undefined {
   w.uintField(1, cmd.timeMs ?? 0);
   if (s !== undefined) {
     w.nested(2, () => {
-      w.bytesField(1, utf8(s.clientId));
+      w.bytesField(1, clientIdBytes(s.clientId));
       w.uintField(2, s.sequence);
       w.uintField(3, s.firstIncomplete ?? 0);
     });

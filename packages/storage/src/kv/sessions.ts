@@ -6,7 +6,7 @@
 
 import { EMPTY, readU64, u64Key, u64PrefixedKey, utf8 } from "./bytes.js";
 import { invalidArgument } from "./errors.js";
-import type { KvTableSet, SessionRecord } from "./tables.js";
+import type { KvTableSet, SessionAnswer, SessionRecord } from "./tables.js";
 import type { ClientSession, KvResponse } from "./types.js";
 
 export interface SessionOptions {
@@ -31,6 +31,8 @@ interface StagedSession {
   rec: SessionRecord | undefined;
   stored: SessionRecord | undefined;
   dirty: boolean;
+  /** rec.answers is this batch's own array (copied once), so remember() may change it in place. */
+  owned: boolean;
 }
 
 export class Sessions {
@@ -74,19 +76,22 @@ export class Sessions {
   }
 
   /** Records a changed session: in the batch's cache, or straight to the tables. */
-  private stage(rec: SessionRecord, old: SessionRecord | undefined): void {
+  private stage(rec: SessionRecord, old: SessionRecord | undefined, owned?: boolean): void {
     const s = this.staged?.get(rec.clientId);
     if (s === undefined) {
       if (this.staged === undefined) this.save(rec, old);
-      else this.staged.set(rec.clientId, { rec, stored: old, dirty: true });
+      else this.staged.set(rec.clientId, { rec, stored: old, dirty: true, owned: owned ?? false });
       return;
     }
     s.rec = rec;
     s.dirty = true;
+    if (owned !== undefined) s.owned = owned;
   }
 
   static check(s: ClientSession): void {
-    const idBytes = utf8(s.clientId).length;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short ids need no encoding to be checked.
+    const n = s.clientId.length;
+    const idBytes = n > 0 && n * 3 <= MAX_CLIENT_ID_BYTES ? n : utf8(s.clientId).length;
     if (idBytes === 0 || idBytes > MAX_CLIENT_ID_BYTES) {
       throw invalidArgument(`client id must be 1..${MAX_CLIENT_ID_BYTES} bytes, got ${idBytes}`);
     }
@@ -105,7 +110,7 @@ export class Sessions {
     const s = this.staged?.get(clientId);
     if (s !== undefined) return s.rec;
     const rec = this.t.sessions.get(utf8(clientId));
-    this.staged?.set(clientId, { rec, stored: rec, dirty: false });
+    this.staged?.set(clientId, { rec, stored: rec, dirty: false, owned: false });
     return rec;
   }
 
@@ -113,10 +118,19 @@ export class Sessions {
     const rec = this.get(s.clientId);
     if (rec === undefined) return { kind: "new" };
     if (s.sequence < rec.floor) return { kind: "discarded", floor: rec.floor };
-    for (const a of rec.answers) {
-      if (a.sequence === s.sequence) return { kind: "duplicate", response: a.response };
+    // Answers are kept sorted by sequence: binary search.
+    const a = rec.answers;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((a[mid] as SessionAnswer).sequence < s.sequence) lo = mid + 1;
+      else hi = mid;
     }
-    return { kind: "new" };
+    const hit = a[lo];
+    return hit !== undefined && hit.sequence === s.sequence
+      ? { kind: "duplicate", response: hit.response }
+      : { kind: "new" };
   }
 
   /** Marks the client active at `nowMs` (a retry shows it is alive). */
@@ -129,15 +143,26 @@ export class Sessions {
   remember(s: ClientSession, response: KvResponse, nowMs: number): void {
     const old = this.get(s.clientId);
     let floor = Math.max(old?.floor ?? 0, s.firstIncomplete || s.sequence);
-    const answers = (old?.answers ?? []).filter((a) => a.sequence >= floor);
-    let at = answers.findIndex((a) => a.sequence > s.sequence);
-    if (at < 0) at = answers.length;
-    answers.splice(at, 0, { sequence: s.sequence, response });
+    // Copied once per batch, then changed in place: a client with many writes in one batch
+    // would otherwise copy its whole list of answers for each of them.
+    const answers: SessionAnswer[] =
+      this.staged?.get(s.clientId)?.owned === true
+        ? (old?.answers as SessionAnswer[])
+        : (old?.answers.slice() ?? []);
+    // Sorted by sequence: what falls below the floor is a prefix; a new write usually goes last.
+    let below = 0;
+    while (below < answers.length && (answers[below] as SessionAnswer).sequence < floor) below++;
+    if (below > 0) answers.splice(0, below);
+    let at = answers.length;
+    while (at > 0 && (answers[at - 1] as SessionAnswer).sequence > s.sequence) at--;
+    const answer = { sequence: s.sequence, response };
+    if (at === answers.length) answers.push(answer);
+    else answers.splice(at, 0, answer);
     while (answers.length > this.options.maxAnswers) {
       const dropped = answers.shift();
       if (dropped !== undefined) floor = Math.max(floor, dropped.sequence + 1);
     }
-    this.stage({ clientId: s.clientId, floor, lastSeenMs: nowMs, answers }, old);
+    this.stage({ clientId: s.clientId, floor, lastSeenMs: nowMs, answers }, old, true);
   }
 
   /**
