@@ -22,27 +22,17 @@ import { createClient as createBrowserClient } from "@d-engine/client/browser";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NodeServer, startNodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
+import { type Cleanups, serveFakeApi } from "../testing/serve-fake-api.js";
 import { deferred, nullPeerHandler, waitFor } from "../testing/wait.js";
 import { apiRoutes } from "./api-routes.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-async function serve(api: FakeApi, limits?: { maxValueBytes: number }): Promise<NodeServer> {
-  const server = await startNodeServer({
-    host: "127.0.0.1",
-    port: 0,
-    identity: { clusterId: "test", nodeId: api.nodeId, address: "127.0.0.1:0" },
-    peerHandler: nullPeerHandler,
-    api,
-    ...(limits ? { limits } : {}),
-    logger: { warn: () => {} },
-    shutdownGraceMs: 200,
-  });
-  cleanups.push(() => server.close());
-  return server;
+function serve(api: FakeApi, limits?: { maxValueBytes: number }): Promise<NodeServer> {
+  return serveFakeApi(api, cleanups, limits);
 }
 
 function client(opts: Parameters<typeof createClient>[0]): NetworkClient {

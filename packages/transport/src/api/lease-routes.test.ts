@@ -13,26 +13,18 @@ import {
 } from "@d-engine/client";
 import { LeaseService } from "@d-engine/proto/api";
 import { afterEach, describe, expect, it } from "vitest";
-import { type NodeServer, startNodeServer } from "../server/node-server.js";
+import type { NodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
-import { nullPeerHandler, waitFor } from "../testing/wait.js";
+import { type Cleanups, serveFakeApi } from "../testing/serve-fake-api.js";
+import { waitFor } from "../testing/wait.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
 async function serve(api: FakeApi): Promise<NodeServer> {
-  const server = await startNodeServer({
-    host: "127.0.0.1",
-    port: 0,
-    identity: { clusterId: "test", nodeId: api.nodeId, address: "127.0.0.1:0" },
-    peerHandler: nullPeerHandler,
-    api,
-    logger: { warn: () => {} },
-    shutdownGraceMs: 200,
-  });
-  cleanups.push(() => server.close());
+  const server = await serveFakeApi(api, cleanups);
   api.leaderInfo = { leaderId: api.nodeId, leaderAddress: server.address, term: 3 };
   return server;
 }
