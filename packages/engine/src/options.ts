@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   type Limits,
 } from "@d-engine/client";
+import type { MemoryVolume } from "@d-engine/storage";
 import type { PeerHandler, PeerTransport } from "@d-engine/transport";
 import { type EngineLogger, SILENT_ENGINE_LOGGER } from "./logger.js";
 import type { WatchHubOptions } from "./watch/watch-hub.js";
@@ -67,6 +68,11 @@ export interface NodeOptions {
    * a restart applies the log again from where it stands (packages/engine/README.md, "Storage").
    */
   readonly stateMachineFsync?: boolean;
+  /**
+   * Without dataDir: the volume the memory stores live in (tests hold or fail its writes through
+   * its hooks). Absent: a fresh one.
+   */
+  readonly memoryVolume?: MemoryVolume;
   readonly peerTransport: (handler: EnginePeerHandler) => PeerTransport;
   readonly raft?: {
     readonly tickMs?: number;
@@ -125,6 +131,7 @@ export interface ResolvedOptions {
   readonly join: boolean;
   readonly dataDir: string | undefined;
   readonly stateMachineFsync: boolean;
+  readonly memoryVolume: MemoryVolume | undefined;
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -240,6 +247,7 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     join,
     dataDir: o.dataDir,
     stateMachineFsync: o.stateMachineFsync ?? false,
+    memoryVolume: o.memoryVolume,
     tickMs: positiveInt("raft.tickMs", r.tickMs, 100),
     electionTicks,
     heartbeatTicks,

@@ -1,9 +1,17 @@
 // Taking snapshots (by policy, on demand, or because a follower needs a newer one) and installing
-// the one a Ready carries. A snapshot is the envelope (members + KV state) at the applied index;
-// RaftStorage.createSnapshot stores it and compacts the log behind it, keeping `keepEntries`.
-// Saving runs between Readies (loop.exclusive), so it never overlaps a log reset or an install.
+// the one a Ready carries. A snapshot is the envelope (members + KV state) at the applied index,
+// stored, and then the log is compacted behind it, keeping `keepEntries`.
+//
+// Taking one has three steps. What it holds is captured between Readies (loop.exclusive): the
+// index, its term, the membership and the state machine's bytes. Writing and fsyncing it, the slow
+// part (tens of MB), runs while Readies go on: a node saving a snapshot still sends heartbeats
+// and appends, answers its leader and applies. (Issue 7's full benchmark lost its leader while
+// all three nodes saved a 30 MB snapshot with the loop stopped.) The snapshot store takes saves in
+// any order and keeps the newest first, so a newer snapshot installed meanwhile stays the latest.
+// The log is compacted between Readies again, and only if this snapshot is still the newest and
+// the log still holds its index with the same term (an install may have reset the log).
 import { UnavailableError } from "@d-engine/client";
-import type { Snapshot } from "@d-engine/core";
+import type { Snapshot, SnapshotMetadata } from "@d-engine/core";
 import type { KvStateMachine, RaftStorage, RaftStores, SnapshotInfo } from "@d-engine/storage";
 import type { EngineLogger } from "../logger.js";
 import type { NodeLoop } from "../loop/node-loop.js";
@@ -53,16 +61,35 @@ export class SnapshotManager {
 
   /** Takes a snapshot at the applied index (or returns the stored one if it is as new). */
   take(): Promise<SnapshotInfo> {
-    this.creating ??= this.d.loop
-      .exclusive(() => this.create())
-      .finally(() => {
-        this.creating = undefined;
-      });
+    this.creating ??= this.create().finally(() => {
+      this.creating = undefined;
+    });
     return this.creating;
   }
 
   private async create(): Promise<SnapshotInfo> {
-    const { stores, storage, kv, membership } = this.d;
+    const { stores, storage } = this.d;
+    const captured = await this.d.loop.exclusive(async () => this.capture());
+    if ("stored" in captured) return captured.stored;
+    const { metadata, data } = captured;
+    const info = await stores.snapshots.save(metadata, data);
+    await this.d.loop.exclusive(() =>
+      storage.compactBehindSnapshot(metadata, this.d.policy.keepEntries),
+    );
+    this.lastTakenAt = Date.now();
+    this.d.logger.info(`snapshot taken at index ${metadata.index}`, {
+      index: metadata.index,
+      bytes: info.encodedBytes,
+      firstLogIndex: stores.log.firstIndex(),
+    });
+    return info;
+  }
+
+  /** Between Readies: what a snapshot at the applied index holds (or the stored one, as new). */
+  private capture():
+    | { readonly stored: SnapshotInfo }
+    | { readonly metadata: SnapshotMetadata; readonly data: Uint8Array } {
+    const { stores, kv, membership } = this.d;
     const index = this.d.applied();
     if (kv.appliedIndex() !== index) {
       // After a restart the log is replayed from the newest snapshot; until the replay passes
@@ -72,18 +99,10 @@ export class SnapshotManager {
       );
     }
     const latest = stores.snapshots.latest();
-    if (latest && latest.metadata.index >= index) return latest;
+    if (latest && latest.metadata.index >= index) return { stored: latest };
     if (index === 0) throw new UnavailableError("nothing has been applied yet");
-    const data = encodeEnvelope(membership.book.list(), kv.snapshot());
-    await storage.createSnapshot(index, membership.confState, data, this.d.policy.keepEntries);
-    this.lastTakenAt = Date.now();
-    const info = stores.snapshots.latest() as SnapshotInfo;
-    this.d.logger.info(`snapshot taken at index ${index}`, {
-      index,
-      bytes: info.encodedBytes,
-      firstLogIndex: stores.log.firstIndex(),
-    });
-    return info;
+    const metadata = { index, term: stores.log.term(index), confState: membership.confState };
+    return { metadata, data: encodeEnvelope(membership.book.list(), kv.snapshot()) };
   }
 
   /**

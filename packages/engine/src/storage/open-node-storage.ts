@@ -90,7 +90,7 @@ export async function openNodeStorage(o: ResolvedOptions): Promise<NodeStorage> 
       throw e;
     }
   } else {
-    stores = await openMemoryStores(new MemoryVolume());
+    stores = await openMemoryStores(o.memoryVolume ?? new MemoryVolume());
     kv = openMemoryKv();
   }
   try {

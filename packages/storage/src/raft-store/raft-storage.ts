@@ -201,11 +201,24 @@ export class RaftStorage implements LogStorage {
     data: Uint8Array,
     keepEntries = 0,
   ): Promise<SnapshotMetadata> {
-    const { log, snapshots } = this.stores;
-    const metadata = { index, term: log.term(index), confState };
-    await snapshots.save(metadata, data);
-    const to = index - keepEntries;
-    if (to > log.firstIndex() - 1) await log.compact(to);
+    const metadata = { index, term: this.stores.log.term(index), confState };
+    await this.stores.snapshots.save(metadata, data);
+    await this.compactBehindSnapshot(metadata, keepEntries);
     return metadata;
+  }
+
+  /**
+   * The second half of createSnapshot, for a caller that saved the snapshot itself while the log
+   * went on (the engine): compacts the log up to `index - keepEntries`, but only if that snapshot
+   * is still the newest and the log still holds its index with its term (a newer snapshot may
+   * have been installed, and the log reset, meanwhile). Must not overlap a persist.
+   */
+  async compactBehindSnapshot(metadata: SnapshotMetadata, keepEntries = 0): Promise<void> {
+    const { log, snapshots } = this.stores;
+    if (snapshots.latest()?.metadata.index !== metadata.index) return;
+    if (metadata.index > log.lastIndex() || metadata.index < log.firstIndex() - 1) return;
+    if (log.term(metadata.index) !== metadata.term) return;
+    const to = metadata.index - keepEntries;
+    if (to > log.firstIndex() - 1) await log.compact(to);
   }
 }
