@@ -19,20 +19,17 @@ import {
   UnavailableError,
 } from "@d-engine/client";
 import { createClient as createBrowserClient } from "@d-engine/client/browser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type NodeServer, startNodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
-import { type Cleanups, serveFakeApi } from "../testing/serve-fake-api.js";
+import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
 import { deferred, nullPeerHandler, waitFor } from "../testing/wait.js";
 import { apiRoutes } from "./api-routes.js";
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupsAfterEach();
 
 function serve(api: FakeApi, limits?: { maxValueBytes: number }): Promise<NodeServer> {
-  return serveFakeApi(api, cleanups, limits);
+  return serveFakeApi(api, cleanups, limits ? { limits } : {});
 }
 
 function client(opts: Parameters<typeof createClient>[0]): NetworkClient {

@@ -12,21 +12,16 @@ import {
   text,
 } from "@d-engine/client";
 import { LeaseService } from "@d-engine/proto/api";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { NodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
-import { type Cleanups, serveFakeApi } from "../testing/serve-fake-api.js";
+import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
 import { waitFor } from "../testing/wait.js";
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupsAfterEach();
 
-async function serve(api: FakeApi): Promise<NodeServer> {
-  const server = await serveFakeApi(api, cleanups);
-  api.leaderInfo = { leaderId: api.nodeId, leaderAddress: server.address, term: 3 };
-  return server;
+function serve(api: FakeApi): Promise<NodeServer> {
+  return serveFakeApi(api, cleanups, { asLeader: true });
 }
 
 function client(endpoints: string[], protocol: "connect" | "grpc" = "connect"): NetworkClient {

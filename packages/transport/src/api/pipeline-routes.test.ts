@@ -20,18 +20,15 @@ import {
   PutRequestSchema,
   WriteSessionSchema,
 } from "@d-engine/proto/api";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type NodeServer, startNodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
-import { type Cleanups, serveFakeApi } from "../testing/serve-fake-api.js";
+import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
 import { deferred, nullPeerHandler, waitFor } from "../testing/wait.js";
 import { Channel } from "../util/channel.js";
 import { apiRoutes } from "./api-routes.js";
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupsAfterEach();
 
 async function serve(api: FakeApi): Promise<NodeServer> {
   const server = await serveFakeApi(api, cleanups);

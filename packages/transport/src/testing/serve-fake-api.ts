@@ -1,15 +1,31 @@
-// The route tests' node server: a fake API served on 127.0.0.1 (any free port), quiet, with a
-// short shutdown grace, closed by the test file's cleanups after each test.
+// What the route tests share: a fake API served on 127.0.0.1 (any free port), quiet, with a
+// short shutdown grace, and a list of things to close after each test.
+import { afterEach } from "vitest";
 import { type NodeServer, type NodeServerOptions, startNodeServer } from "../server/node-server.js";
 import type { FakeApi } from "./fake-api.js";
 import { nullPeerHandler } from "./wait.js";
 
 export type Cleanups = (() => Promise<void> | void)[];
 
+/** A list run (last in, first out) after each test of the file that calls this at its top. */
+export function cleanupsAfterEach(): Cleanups {
+  const cleanups: Cleanups = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()?.();
+  });
+  return cleanups;
+}
+
+export interface ServeOptions {
+  readonly limits?: NodeServerOptions["limits"];
+  /** The fake names itself the leader, at its own address (term 3). */
+  readonly asLeader?: boolean;
+}
+
 export async function serveFakeApi(
   api: FakeApi,
   cleanups: Cleanups,
-  limits?: NodeServerOptions["limits"],
+  opts: ServeOptions = {},
 ): Promise<NodeServer> {
   const server = await startNodeServer({
     host: "127.0.0.1",
@@ -17,10 +33,13 @@ export async function serveFakeApi(
     identity: { clusterId: "test", nodeId: api.nodeId, address: "127.0.0.1:0" },
     peerHandler: nullPeerHandler,
     api,
-    ...(limits ? { limits } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
     logger: { warn: () => {} },
     shutdownGraceMs: 200,
   });
   cleanups.push(() => server.close());
+  if (opts.asLeader) {
+    api.leaderInfo = { leaderId: api.nodeId, leaderAddress: server.address, term: 3 };
+  }
   return server;
 }
