@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePorts, waitFor } from "@d-engine/e2e";
 import type { LoadResult } from "../load/run-load.js";
-import { onShutdown, trackPid } from "../proc/cleanup.js";
-import { peakRssBytes } from "../proc/rss.js";
+import { trackPid } from "../proc/cleanup.js";
+import { peakRssAll } from "../proc/rss.js";
 import type { LoadSpec } from "../scenarios.js";
 import type { DriverReply, DriverRequest, DriverStatus } from "./embedded-driver.js";
-import type { Mode, ModeOptions } from "./mode.js";
+import { guardMode, type Mode, type ModeOptions } from "./mode.js";
 
 const DRIVER = fileURLToPath(new URL("./embedded-driver.js", import.meta.url));
 
@@ -92,12 +92,6 @@ export async function startEmbedded(opts: ModeOptions): Promise<Mode> {
     return new DriverProcess(id, child);
   });
   const untrack = nodes.map((n) => trackPid(n.child.pid));
-  // One stop, however many ask for it (a signal and the benchmark's own finally): all await it.
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= stopCluster();
-    return stopping;
-  };
   const stopCluster = async () => {
     // Graceful first, up to each node's exit (a CPU profile is written then), bounded; then
     // SIGKILL: the data is thrown away anyway.
@@ -110,8 +104,7 @@ export async function startEmbedded(opts: ModeOptions): Promise<Mode> {
     for (const u of untrack) u();
     await rm(dir, { recursive: true, force: true });
   };
-  const unregister = onShutdown(stop);
-  try {
+  return guardMode(stopCluster, async () => {
     await Promise.all(nodes.map((n) => n.ready));
     const leaderId = await waitFor(
       "the three embedded nodes to agree on a leader",
@@ -134,18 +127,7 @@ export async function startEmbedded(opts: ModeOptions): Promise<Mode> {
       async preload(spec: LoadSpec) {
         await leader.call<boolean>({ op: "preload", spec });
       },
-      async peakRss() {
-        const rss = await Promise.all(order.map((n) => peakRssBytes(n.child.pid)));
-        return rss.map((b) => b ?? 0);
-      },
-      async stop() {
-        unregister();
-        await stop();
-      },
+      peakRss: () => peakRssAll(order.map((n) => n.child.pid)),
     };
-  } catch (e) {
-    unregister();
-    await stop();
-    throw e;
-  }
+  });
 }

@@ -11,10 +11,10 @@ import { promisify } from "node:util";
 import { freePorts, waitFor } from "@d-engine/e2e";
 import { Etcd3 } from "etcd3";
 import { runLoad, type Target, warmupSpec } from "../load/run-load.js";
-import { onShutdown, trackPid } from "../proc/cleanup.js";
-import { peakRssBytes } from "../proc/rss.js";
+import { trackPid } from "../proc/cleanup.js";
+import { peakRssAll } from "../proc/rss.js";
 import type { LoadSpec } from "../scenarios.js";
-import type { Mode, ModeOptions } from "./mode.js";
+import { guardMode, type Mode, type ModeOptions } from "./mode.js";
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? "/usr/bin/etcd";
 export const ETCD_INSTALL_HINT =
@@ -79,12 +79,6 @@ export async function startEtcd(opts: ModeOptions): Promise<Mode> {
   });
   const untrack = members.map((m) => trackPid(m.child.pid));
   const clients: Etcd3[] = [];
-  // One stop, however many ask for it (a signal and the benchmark's own finally): all await it.
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= stopCluster();
-    return stopping;
-  };
   const stopCluster = async () => {
     for (const c of clients) c.close();
     await Promise.all(
@@ -100,8 +94,7 @@ export async function startEtcd(opts: ModeOptions): Promise<Mode> {
     for (const u of untrack) u();
     await rm(dir, { recursive: true, force: true });
   };
-  const unregister = onShutdown(stop);
-  try {
+  return guardMode(stopCluster, async () => {
     const probes = members.map((m) => new Etcd3({ hosts: m.clientUrl, dialTimeout: 1_000 }));
     let leaderUrl: string;
     try {
@@ -166,18 +159,7 @@ export async function startEtcd(opts: ModeOptions): Promise<Mode> {
         const r = await runLoad(spec, target);
         if (r.errors > 0) throw new Error(`etcd preload failed: ${r.firstError}`);
       },
-      async peakRss() {
-        const rss = await Promise.all(order.map((m) => peakRssBytes(m?.child.pid)));
-        return rss.map((b) => b ?? 0);
-      },
-      async stop() {
-        unregister();
-        await stop();
-      },
+      peakRss: () => peakRssAll(order.map((m) => m?.child.pid)),
     };
-  } catch (e) {
-    unregister();
-    await stop();
-    throw e;
-  }
+  });
 }

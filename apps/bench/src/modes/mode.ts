@@ -1,6 +1,7 @@
 // A system under test: a running three-node cluster that runs a load and reports its processes'
 // peak memory. d-engine embedded, d-engine standalone and etcd each implement it.
 import type { LoadResult } from "../load/run-load.js";
+import { onShutdown } from "../proc/cleanup.js";
 import type { LoadSpec } from "../scenarios.js";
 
 export type ModeName = "embedded" | "standalone" | "etcd";
@@ -31,4 +32,35 @@ export interface ModeOptions {
   readonly cpuProfDir?: string;
   /** d-engine: fsync the state machine on every applied batch. */
   readonly stateMachineFsync?: boolean;
+}
+
+/**
+ * A mode's life around its processes: `stopCluster` runs once however many ask for it (a signal
+ * and the benchmark's own finally all await the same run), is registered for signals while the
+ * mode runs, and runs if `start` fails; the mode's stop() runs it and unregisters it.
+ */
+export async function guardMode(
+  stopCluster: () => Promise<void>,
+  start: () => Promise<Omit<Mode, "stop">>,
+): Promise<Mode> {
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= stopCluster();
+    return stopping;
+  };
+  const unregister = onShutdown(stop);
+  try {
+    const mode = await start();
+    return {
+      ...mode,
+      async stop() {
+        unregister();
+        await stop();
+      },
+    };
+  } catch (e) {
+    unregister();
+    await stop();
+    throw e;
+  }
 }

@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url";
 import { createClient, type DEngineClient } from "@d-engine/client/node";
 import { LocalCluster } from "@d-engine/e2e";
 import { runLoad, type Target, warmupSpec } from "../load/run-load.js";
-import { onShutdown, trackPid } from "../proc/cleanup.js";
-import { peakRssBytes } from "../proc/rss.js";
+import { trackPid } from "../proc/cleanup.js";
+import { peakRssAll } from "../proc/rss.js";
 import type { LoadSpec } from "../scenarios.js";
-import type { Mode, ModeOptions } from "./mode.js";
+import { guardMode, type Mode, type ModeOptions } from "./mode.js";
 
 function restoreEnv(name: string, value: string | undefined): void {
   if (value === undefined) delete process.env[name];
@@ -36,12 +36,6 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
   }
   const untrack = [...cluster.nodes.values()].map((n) => trackPid(n.process.pid));
   const clients: DEngineClient[] = [];
-  // One stop, however many ask for it (a signal and the benchmark's own finally): all await it.
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= stopCluster();
-    return stopping;
-  };
   const stopCluster = async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     // SIGTERM first (a graceful stop writes CPU profiles), bounded; then SIGKILL and cleanup.
@@ -52,8 +46,7 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
     await cluster.stop();
     for (const u of untrack) u();
   };
-  const unregister = onShutdown(stop);
-  try {
+  return guardMode(stopCluster, async () => {
     const leader = await cluster.waitForLeader();
     const connection = (i: number): DEngineClient => {
       while (clients.length <= i) {
@@ -83,20 +76,7 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
         const r = await runLoad(spec, target);
         if (r.errors > 0) throw new Error(`standalone preload failed: ${r.firstError}`);
       },
-      async peakRss() {
-        const rss = await Promise.all(
-          order.map((id) => peakRssBytes(cluster.node(id).process.pid)),
-        );
-        return rss.map((b) => b ?? 0);
-      },
-      async stop() {
-        unregister();
-        await stop();
-      },
+      peakRss: () => peakRssAll(order.map((id) => cluster.node(id).process.pid)),
     };
-  } catch (e) {
-    unregister();
-    await stop();
-    throw e;
-  }
+  });
 }

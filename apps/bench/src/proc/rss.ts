@@ -12,3 +12,9 @@ export async function peakRssBytes(pid: number | undefined): Promise<number | un
     return undefined;
   }
 }
+
+/** peakRssBytes of each process, 0 where it cannot be read. */
+export async function peakRssAll(pids: readonly (number | undefined)[]): Promise<number[]> {
+  const rss = await Promise.all(pids.map((pid) => peakRssBytes(pid)));
+  return rss.map((b) => b ?? 0);
+}
