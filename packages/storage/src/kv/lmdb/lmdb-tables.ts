@@ -311,11 +311,6 @@ export class LmdbTables implements KvTables {
     return out;
   }
 
-  /** Resolves once everything committed so far is on disk. */
-  flush(): Promise<void> {
-    return this.background?.flush() ?? Promise.resolve();
-  }
-
   clear(): void {
     for (const name of NAMES) this.dbs[name].clearSync();
     this.background?.wrote();
