@@ -43,16 +43,17 @@ const net = await startNetworkedEngine({
   listen: { host: String(host), port: Number(port) },
 });
 const client = net.client;
+const READ_OPTIONS = {
+  linearizable: { consistency: "linearizable" },
+  lease: { consistency: "lease" },
+  eventual: { consistency: "eventual" },
+} as const;
 
 // In-process there is no connection to share: every logical client calls the same client.
 const target: Target = {
   connections: 1,
-  async put(_conn, key, value) {
-    await client.put(key, value);
-  },
-  async get(_conn, key, consistency) {
-    return (await client.get(key, { consistency })) !== undefined;
-  },
+  put: (_conn, key, value) => client.put(key, value),
+  get: (_conn, key, consistency) => client.get(key, READ_OPTIONS[consistency]),
 };
 
 async function handle(req: DriverRequest): Promise<DriverReply["value"]> {

@@ -138,12 +138,13 @@ export async function startEtcd(opts: ModeOptions): Promise<Mode> {
           .put(key)
           .value(Buffer.from(value.buffer, value.byteOffset, value.length));
       },
-      async get(conn, key, consistency) {
+      get(conn, key, consistency) {
         // Linearizable: etcd's default get. Lease has no etcd equivalent: serializable stands in.
-        const q = connection(conn)
+        // Resolves null for a missing key.
+        return connection(conn)
           .get(key)
-          .serializable(consistency !== "linearizable");
-        return (await q.buffer()) !== null;
+          .serializable(consistency !== "linearizable")
+          .buffer();
       },
     };
     const order = [members[leaderIndex], ...members.filter((_, i) => i !== leaderIndex)];

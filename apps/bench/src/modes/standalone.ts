@@ -56,12 +56,8 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
     };
     const target: Target = {
       connections: opts.connections,
-      async put(conn, key, value) {
-        await connection(conn).put(key, value);
-      },
-      async get(conn, key, consistency) {
-        return (await connection(conn).get(key, { consistency })) !== undefined;
-      },
+      put: (conn, key, value) => connection(conn).put(key, value),
+      get: (conn, key, consistency) => connection(conn).get(key, { consistency }),
     };
     const order = [leader, ...[...cluster.nodes.keys()].filter((id) => id !== leader)];
     return {

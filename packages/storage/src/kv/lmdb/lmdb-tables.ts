@@ -33,6 +33,7 @@ import {
 import type { KeyValue } from "../types.js";
 import { WireWriter } from "../wire.js";
 import { BackgroundSync, markUnsynced } from "./background-sync.js";
+import { KvReadCache, type ReadCacheOptions } from "./read-cache.js";
 import { copyOut } from "./slab.js";
 
 type Db = Database<unknown, Uint8Array>;
@@ -141,14 +142,25 @@ class LmdbTable<V> implements KvTable<V> {
     private readonly db: Db,
     private readonly access: TableAccess<V>,
     private readonly txn?: Transaction,
+    /** The kv table outside read views only: see read-cache.ts for the rules. */
+    private readonly cache?: KvReadCache,
   ) {}
 
   get(key: Uint8Array): V | undefined {
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit as V;
+    }
     const v = this.db.get(key, this.txn === undefined ? undefined : { transaction: this.txn });
-    return v === undefined ? undefined : this.access.fromDb(v, key);
+    if (v === undefined) return undefined;
+    const out = this.access.fromDb(v, key);
+    cache?.remember(key, out as KeyValue);
+    return out;
   }
 
   put(key: Uint8Array, value: V): void {
+    this.cache?.forget(key);
     this.db.putSync(key, this.access.toDb(value));
   }
 
@@ -160,10 +172,12 @@ class LmdbTable<V> implements KvTable<V> {
       v: Uint8Array,
       o: typeof NO_OVERWRITE,
     ) => unknown;
+    this.cache?.forget(key);
     return put.call(this.db, key, this.access.toDb(value), NO_OVERWRITE) === true;
   }
 
   delete(key: Uint8Array): void {
+    this.cache?.forget(key);
     this.db.removeSync(key);
   }
 
@@ -208,6 +222,8 @@ export interface LmdbTablesOptions {
   readonly sync?: boolean;
   /** With sync false: the most time a committed write waits for its flush (default 100 ms). */
   readonly syncIntervalMs?: number;
+  /** The in-memory cache of recently read live keys (read-cache.ts); maxBytes 0 turns it off. */
+  readonly readCache?: ReadCacheOptions;
 }
 
 const NAMES = [
@@ -236,6 +252,7 @@ export class LmdbTables implements KvTables {
   private readonly dbs: Record<(typeof NAMES)[number], Db>;
   /** Set when opened with sync false. */
   private readonly background: BackgroundSync | undefined;
+  private readonly cache: KvReadCache | undefined;
 
   constructor(readonly options: LmdbTablesOptions) {
     const unsynced = options.sync === false;
@@ -266,7 +283,9 @@ export class LmdbTables implements KvTables {
       } as never);
     }
     this.dbs = dbs;
-    const set = LmdbTables.tableSet(dbs);
+    const cache = new KvReadCache(options.readCache);
+    this.cache = cache.maxBytes > 0 ? cache : undefined;
+    const set = LmdbTables.tableSet(dbs, undefined, this.cache);
     this.kv = set.kv;
     this.hist = set.hist;
     this.changes = set.changes;
@@ -277,9 +296,13 @@ export class LmdbTables implements KvTables {
     this.sessionIdle = set.sessionIdle;
   }
 
-  private static tableSet(dbs: Record<(typeof NAMES)[number], Db>, txn?: Transaction) {
+  private static tableSet(
+    dbs: Record<(typeof NAMES)[number], Db>,
+    txn?: Transaction,
+    cache?: KvReadCache,
+  ) {
     return {
-      kv: new LmdbTable(dbs.kv, kvAccess, txn),
+      kv: new LmdbTable(dbs.kv, kvAccess, txn, cache),
       hist: new LmdbTable(dbs.hist, histAccess, txn),
       changes: new LmdbTable(dbs.changes, binaryAccess(changesCodec), txn),
       leases: new LmdbTable(dbs.leases, binaryAccess(leaseCodec), txn),
@@ -306,12 +329,24 @@ export class LmdbTables implements KvTables {
   }
 
   write<T>(fn: () => T): T {
-    const out = this.root.transactionSync(fn);
+    const cache = this.cache;
+    if (cache !== undefined) cache.writing = true;
+    let out: T;
+    try {
+      out = this.root.transactionSync(fn);
+    } catch (e) {
+      // Aborted: keys it forgot are right to be gone, but be sure nothing uncommitted stays.
+      cache?.clear();
+      throw e;
+    } finally {
+      if (cache !== undefined) cache.writing = false;
+    }
     this.background?.wrote();
     return out;
   }
 
   clear(): void {
+    this.cache?.clear();
     for (const name of NAMES) this.dbs[name].clearSync();
     this.background?.wrote();
   }
