@@ -1,24 +1,11 @@
-// The receiving half of message-encoding.ts: dengine.v1.Message decoded by hand (protobuf-es
-// spends several µs per entry decoding by reflection). The Replicate handler is registered with
-// a view of ReplicateRequest that declares only the hello, so protobuf-es leaves field 2 (the
-// messages) as raw unknown-field bytes and this decoder reads them. Any valid encoding is
-// accepted (fields in any order, unknown fields skipped); anything else is a CodecError.
-import {
-  create,
-  createFileRegistry,
-  type DescMessage,
-  type DescService,
-  fromBinary,
-} from "@bufbuild/protobuf";
+// The receiving half of message-encoding.ts: ReplicateRequest frames and dengine.v1.Message
+// decoded by hand (protobuf-es spends several µs per entry decoding by reflection). Any valid
+// encoding is accepted (fields in any order, unknown fields skipped); anything else is a
+// CodecError.
+import { fromBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import {
-  FieldDescriptorProto_Label,
-  FieldDescriptorProto_Type,
-  FileDescriptorProtoSchema,
-} from "@bufbuild/protobuf/wkt";
 import type { Entry, Message, MessageType, Snapshot } from "@d-engine/core";
 import { SnapshotSchema } from "@d-engine/proto";
-import { file_dengine_peer_v1_peer, RaftPeerService } from "@d-engine/proto/peer";
 import {
   CodecError,
   decodeEntry,
@@ -129,64 +116,30 @@ export function decodeMessage(buf: Uint8Array): Message {
   };
 }
 
-/** The messages of a raw ReplicateRequest: its field-2 unknown fields, in order. */
-export function decodeRawMessages(
-  unknown: readonly { no: number; wireType: number; data: Uint8Array }[] | undefined,
-): Message[] {
-  const out: Message[] = [];
-  for (const u of unknown ?? []) {
-    if (u.no !== 2) continue;
-    if (u.wireType !== WireType.LengthDelimited) {
-      throw new CodecError(`messages has wire type ${u.wireType}`);
+/**
+ * A ReplicateRequest from its bytes: the hello (field 1; its bytes, for fromBinary, since it
+ * comes once per stream) and the messages (field 2), in order. Unknown fields are skipped.
+ */
+export function decodeReplicateRequest(buf: Uint8Array): {
+  hello: Uint8Array | undefined;
+  messages: Message[];
+} {
+  const r = new ProtoReader(buf);
+  let hello: Uint8Array | undefined;
+  const messages: Message[] = [];
+  while (r.pos < r.end) {
+    const tag = r.varint("replicate request tag");
+    const no = Math.floor(tag / 8);
+    const wt = tag & 7;
+    if (no === 1) {
+      expectWire(wt, WireType.LengthDelimited, "hello");
+      hello = r.bytes("hello");
+    } else if (no === 2) {
+      expectWire(wt, WireType.LengthDelimited, "messages");
+      messages.push(decodeMessage(r.bytes("message")));
+    } else {
+      r.skip(wt, "replicate request");
     }
-    // The unknown field's data starts with the length prefix.
-    const r = new ProtoReader(u.data);
-    out.push(decodeMessage(r.bytes("message")));
   }
-  return out;
-}
-
-/**
- * ReplicateRequest as the receiver parses it: the hello only, so that protobuf-es keeps the
- * messages (field 2) as raw bytes for decodeMessage. Same field numbers, same wire format.
- */
-const rawFile = createFileRegistry(
-  create(FileDescriptorProtoSchema, {
-    name: "dengine/peer/v1/peer_raw_view.proto",
-    package: "dengine.peer.v1.rawview",
-    syntax: "proto3",
-    dependency: ["dengine/peer/v1/peer.proto"],
-    messageType: [
-      {
-        name: "ReplicateRequest",
-        field: [
-          {
-            name: "hello",
-            jsonName: "hello",
-            number: 1,
-            label: FieldDescriptorProto_Label.OPTIONAL,
-            type: FieldDescriptorProto_Type.MESSAGE,
-            typeName: ".dengine.peer.v1.PeerHello",
-          },
-        ],
-      },
-    ],
-  }),
-  (name) => (name === "dengine/peer/v1/peer.proto" ? file_dengine_peer_v1_peer : undefined),
-);
-
-export const RawReplicateRequestSchema = rawFile.getMessage(
-  "dengine.peer.v1.rawview.ReplicateRequest",
-) as DescMessage;
-
-/**
- * RaftPeerService with Replicate's input swapped for the raw view. The service keeps its name,
- * so the route ("/dengine.peer.v1.RaftPeerService/Replicate") is unchanged.
- */
-export function rawPeerService(): DescService {
-  const methods = RaftPeerService.methods.map((m) =>
-    m.name === "Replicate" ? { ...m, input: RawReplicateRequestSchema } : m,
-  );
-  const method = Object.fromEntries(methods.map((m) => [m.localName, m]));
-  return { ...RaftPeerService, methods, method } as unknown as DescService;
+  return { hello, messages };
 }

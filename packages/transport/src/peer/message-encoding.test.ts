@@ -1,13 +1,13 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { EntryType, type Message, MessageType, message, seededRng } from "@d-engine/core";
 import { MessageSchema } from "@d-engine/proto";
-import { ReplicateRequestSchema } from "@d-engine/proto/peer";
+import { PeerHelloSchema, ReplicateRequestSchema } from "@d-engine/proto/peer";
 import { CodecError } from "@d-engine/proto/raft-codec";
 import { describe, expect, it } from "vitest";
 import { messageFromProto, messageToProto } from "../testing/protobuf-es-messages.js";
 import { makeHello } from "./hello.js";
-import { decodeMessage, decodeRawMessages, RawReplicateRequestSchema } from "./message-decoding.js";
-import { encodeMessage, replicateFrame } from "./message-encoding.js";
+import { decodeMessage, decodeReplicateRequest } from "./message-decoding.js";
+import { encodeMessage, encodeReplicateRequest } from "./message-encoding.js";
 
 const SEED = 20261123;
 
@@ -79,8 +79,18 @@ describe("the hand-written message encoder", () => {
     const rng = seededRng(SEED + 1);
     const ms = Array.from({ length: 20 }, () => randomMessage(rng));
     const hello = makeHello({ clusterId: "c", nodeId: 1, address: "127.0.0.1:1" }, 2);
-    const bytes = toBinary(ReplicateRequestSchema, replicateFrame(hello, ms));
+    const bytes = encodeReplicateRequest(toBinary(PeerHelloSchema, hello), ms);
     const back = fromBinary(ReplicateRequestSchema, bytes);
+    expect(
+      Buffer.from(bytes).equals(
+        Buffer.from(
+          toBinary(
+            ReplicateRequestSchema,
+            create(ReplicateRequestSchema, { hello, messages: ms.map(messageToProto) }),
+          ),
+        ),
+      ),
+    ).toBe(true);
     expect(back.hello?.clusterId).toBe("c");
     expect(back.messages.map(messageFromProto)).toEqual(ms);
   });
@@ -100,16 +110,22 @@ describe("the hand-written message decoder", () => {
     }
   });
 
-  it("parses frames through the raw view, keeping the messages in order", () => {
+  it("parses frames protobuf-es writes, keeping the messages in order", () => {
     const rng = seededRng(SEED + 3);
     const ms = Array.from({ length: 20 }, () => randomMessage(rng));
     const hello = makeHello({ clusterId: "c", nodeId: 1, address: "127.0.0.1:1" }, 2);
-    const raw = fromBinary(
-      RawReplicateRequestSchema,
-      toBinary(ReplicateRequestSchema, replicateFrame(hello, ms)),
+    const bytes = toBinary(
+      ReplicateRequestSchema,
+      create(ReplicateRequestSchema, { hello, messages: ms.map(messageToProto) }),
     );
-    expect((raw as unknown as { hello: { clusterId: string } }).hello.clusterId).toBe("c");
-    expect(decodeRawMessages(raw.$unknown)).toEqual(ms);
+    const back = decodeReplicateRequest(bytes);
+    expect(fromBinary(PeerHelloSchema, back.hello as Uint8Array).clusterId).toBe("c");
+    expect(back.messages).toEqual(ms);
+    // A later frame has no hello.
+    expect(decodeReplicateRequest(encodeReplicateRequest(undefined, ms.slice(0, 3)))).toEqual({
+      hello: undefined,
+      messages: ms.slice(0, 3),
+    });
   });
 
   it("refuses malformed messages with a CodecError", () => {

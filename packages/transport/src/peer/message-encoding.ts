@@ -1,14 +1,11 @@
 // A hand-written encoder for dengine.v1.Message, the hot path of replication. protobuf-es encodes
 // by reflection, several µs per 256-byte entry (storage measured the same and hand-encodes its
-// log records); this writes the same bytes directly. The frame carries the encoded messages as
-// the ReplicateRequest's field 2 through protobuf-es's unknown-field passthrough, so the bytes on
-// the wire are exactly what toBinary(ReplicateRequestSchema, ...) would produce and the receiver
-// decodes them with the generated schema as usual (message-encoding.test.ts checks both).
+// log records); this writes the same bytes directly, and whole ReplicateRequest frames around
+// them: exactly what toBinary(ReplicateRequestSchema, ...) would produce, so any gRPC peer of
+// RaftPeerService reads them (message-encoding.test.ts checks both ways).
 import { toBinary } from "@bufbuild/protobuf";
-import { WireType } from "@bufbuild/protobuf/wire";
 import type { Message } from "@d-engine/core";
 import { SnapshotSchema } from "@d-engine/proto";
-import type { PeerHello, ReplicateRequest } from "@d-engine/proto/peer";
 import {
   bytesFieldSize,
   checkU64,
@@ -91,22 +88,25 @@ export function encodeMessage(m: Message): Uint8Array {
   return buf;
 }
 
-/** A ReplicateRequest whose `messages` (field 2) are pre-encoded. */
-export function replicateFrame(
-  hello: PeerHello | undefined,
+/**
+ * The bytes of a ReplicateRequest: the hello (already encoded, first frame only) as field 1, each
+ * message as field 2. What toBinary would write for the same request (message-encoding.test.ts).
+ */
+export function encodeReplicateRequest(
+  hello: Uint8Array | undefined,
   messages: readonly Message[],
-): ReplicateRequest {
-  const unknown = messages.map((m) => {
-    const body = encodeMessage(m);
-    // An unknown length-delimited field's data includes its length prefix.
-    const data = new Uint8Array(varintSize(body.length) + body.length);
-    data.set(body, writeVarint(data, 0, body.length));
-    return { no: 2, wireType: WireType.LengthDelimited, data };
-  });
-  return {
-    $typeName: "dengine.peer.v1.ReplicateRequest",
-    hello,
-    messages: [],
-    $unknown: unknown,
-  };
+): Uint8Array {
+  const bodies = messages.map(encodeMessage);
+  let size = hello ? 1 + varintSize(hello.length) + hello.length : 0;
+  for (const b of bodies) size += 1 + varintSize(b.length) + b.length;
+  const buf = new Uint8Array(size);
+  let pos = 0;
+  if (hello) pos = writeBytesField(buf, pos, 0x0a, hello);
+  for (const b of bodies) {
+    buf[pos] = 0x12;
+    pos = writeVarint(buf, pos + 1, b.length);
+    buf.set(b, pos);
+    pos += b.length;
+  }
+  return buf;
 }

@@ -1,30 +1,19 @@
-// The receiving side of peer traffic: RaftPeerService on a ConnectRouter. Replicate streams
-// deliver batches of Raft messages to the engine's PeerHandler; InstallSnapshot streams write a
-// snapshot's chunks into the engine's SnapshotReceiver, checking each chunk's CRC32C and offset.
+// The receiving side of snapshot traffic: RaftPeerService/InstallSnapshot on a ConnectRouter.
+// InstallSnapshot streams write a snapshot's chunks into the engine's SnapshotReceiver, checking
+// each chunk's CRC32C and offset. (Replicate, the hot path, is replicate-server.ts.)
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import type { Message } from "@d-engine/core";
-import type { PeerHello } from "@d-engine/proto/peer";
 import {
   type InstallSnapshotRequest,
   InstallSnapshotResponseSchema,
-  type RaftPeerService,
-  type ReplicateRequest,
-  ReplicateResponseSchema,
+  RaftPeerService,
 } from "@d-engine/proto/peer";
-import { CodecError, snapshotMetadataFromProto } from "@d-engine/proto/raft-codec";
+import { snapshotMetadataFromProto } from "@d-engine/proto/raft-codec";
 import { crc32c } from "@node-rs/crc32";
 import { consoleLogger, type TransportLogger } from "../log.js";
 import { nextOrStop } from "../util/channel.js";
-import { type CheckedHello, checkHello } from "./hello.js";
-import { decodeRawMessages, rawPeerService } from "./message-decoding.js";
+import { checkHello } from "./hello.js";
 import type { PeerHandler, PeerIdentity, SnapshotReceiver } from "./types.js";
-
-/** A Replicate frame as the raw view parses it: the hello, and the messages as raw fields. */
-interface RawReplicateRequest {
-  readonly hello?: PeerHello;
-  readonly $unknown?: { no: number; wireType: number; data: Uint8Array }[];
-}
 
 /** The largest snapshot chunk a receiver accepts in one frame. */
 export const MAX_SNAPSHOT_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -66,58 +55,6 @@ export function peerRoutes(
   opts: PeerRoutesOptions = {},
 ): (router: ConnectRouter) => void {
   const logger = opts.logger ?? consoleLogger;
-
-  /** The frame's messages, decoded and checked to travel from the hello's node to us. */
-  const decode = (hello: CheckedHello, frame: RawReplicateRequest): Message[] => {
-    let messages: Message[];
-    try {
-      messages = decodeRawMessages(frame.$unknown);
-    } catch (e) {
-      if (e instanceof CodecError) {
-        throw new ConnectError(`malformed Raft message: ${e.message}`, Code.InvalidArgument);
-      }
-      throw e;
-    }
-    for (const m of messages) {
-      if (m.from !== hello.from || m.to !== identity.nodeId) {
-        throw new ConnectError(
-          `a message from ${m.from} to ${m.to} on the stream from node ${hello.from} to node ${identity.nodeId}`,
-          Code.InvalidArgument,
-        );
-      }
-    }
-    return messages;
-  };
-
-  const deliver = (hello: CheckedHello, messages: Message[]): void => {
-    if (messages.length === 0) return;
-    try {
-      handler.onMessages(hello.from, messages);
-    } catch (e) {
-      // The engine's problem, not the stream's: Raft recovers from lost messages.
-      logger.warn({ from: hello.from, err: String(e) }, "peer messages were not accepted");
-    }
-  };
-
-  async function* replicate(requests: AsyncIterable<RawReplicateRequest>, ctx: HandlerContext) {
-    // The raw view reads messages from binary frames only; a JSON body would lose them.
-    if (/json/i.test(ctx.requestHeader.get("content-type") ?? "")) {
-      throw new ConnectError("Replicate takes binary protobuf frames only", Code.InvalidArgument);
-    }
-    const it = requests[Symbol.asyncIterator]();
-    const stop = stopSignal(ctx, opts.shutdownSignal);
-    const first = await next(it, stop);
-    if (first.done) return;
-    const hello = checkHello(identity, first.value.hello, "Replicate", logger);
-    yield create(ReplicateResponseSchema, { nodeId: BigInt(identity.nodeId) });
-    if (hello.fromAddress) handler.onPeerAddress?.(hello.from, hello.fromAddress);
-    deliver(hello, decode(hello, first.value));
-    for (;;) {
-      const r = await next(it, stop);
-      if (r.done) return;
-      deliver(hello, decode(hello, r.value));
-    }
-  }
 
   async function* installSnapshot(
     requests: AsyncIterable<InstallSnapshotRequest>,
@@ -236,14 +173,8 @@ export function peerRoutes(
   }
 
   return (router) => {
-    // Replicate parses its frames through the raw view (message-decoding.ts); the cast is only
-    // about that input type, the routes are RaftPeerService's.
-    router.service(rawPeerService() as typeof RaftPeerService, {
-      replicate: replicate as unknown as (
-        requests: AsyncIterable<ReplicateRequest>,
-        ctx: HandlerContext,
-      ) => AsyncIterable<{ nodeId: bigint }>,
-      installSnapshot,
-    });
+    // Replicate is served on the HTTP/2 stream itself (replicate-server.ts, routed there by
+    // startNodeServer); this router answers it Unimplemented if it ever gets it.
+    router.service(RaftPeerService, { installSnapshot });
   };
 }

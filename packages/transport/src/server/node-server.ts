@@ -13,6 +13,7 @@ import { type DEngineClient, HTTP2_WINDOW_BYTES, type Limits } from "@d-engine/c
 import { apiRoutes } from "../api/api-routes.js";
 import { consoleLogger, type TransportLogger } from "../log.js";
 import { peerRoutes } from "../peer/peer-routes.js";
+import { REPLICATE_PATH, serveReplicate } from "../peer/replicate-server.js";
 import type { PeerHandler, PeerIdentity } from "../peer/types.js";
 import { withMalformedAsInvalidArgument } from "./parse-errors.js";
 
@@ -63,8 +64,23 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const paths = new Map<string, UniversalHandler>();
   for (const h of router.handlers) paths.set(h.requestPath, withMalformedAsInvalidArgument(h));
 
+  const replicate = {
+    identity: opts.identity,
+    handler: opts.peerHandler,
+    logger,
+    shutdownSignal: peerStop.signal,
+    maxFrameBytes: opts.readMaxBytes ?? 64 * 1024 * 1024,
+  };
+
   const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
-    const h = paths.get(req.url?.split("?", 2)[0] ?? "");
+    const path = req.url?.split("?", 2)[0] ?? "";
+    if (path === REPLICATE_PATH) {
+      // Replication's hot path, on the HTTP/2 stream itself (replicate-server.ts). The compat
+      // request is never read, so it never touches the stream.
+      serveReplicate(req.stream, req.headers, replicate);
+      return;
+    }
+    const h = paths.get(path);
     if (!h) {
       // An unknown service or method: 404, as connect-node answers (gRPC clients read it as
       // Unimplemented).
