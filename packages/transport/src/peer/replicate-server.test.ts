@@ -7,19 +7,17 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { type Message, MessageType, message, type NodeId } from "@d-engine/core";
 import { PeerHelloSchema, ReplicateResponseSchema } from "@d-engine/proto/peer";
-import { afterEach, describe, expect, it } from "vitest";
-import { type NodeServer, startNodeServer } from "../server/node-server.js";
+import { describe, expect, it } from "vitest";
+import type { NodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
+import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
 import { EnvelopeReader, envelope, GRPC_CONTENT_TYPE, statusError } from "./grpc-wire.js";
 import { makeHello } from "./hello.js";
 import { encodeReplicateRequest } from "./message-encoding.js";
 import { REPLICATE_PATH } from "./replicate-server.js";
 import type { PeerHandler } from "./types.js";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupsAfterEach();
 
 class Recorder implements PeerHandler {
   readonly delivered: { from: NodeId; messages: Message[] }[] = [];
@@ -32,19 +30,11 @@ class Recorder implements PeerHandler {
   }
 }
 
+/** Node 2 of cluster "test", recording what peers deliver and what the server warns about. */
 async function serve(): Promise<{ server: NodeServer; recorder: Recorder; warnings: string[] }> {
   const recorder = new Recorder();
   const warnings: string[] = [];
-  const server = await startNodeServer({
-    host: "127.0.0.1",
-    port: 0,
-    identity: { clusterId: "c1", nodeId: 2, address: "127.0.0.1:0" },
-    peerHandler: recorder,
-    api: new FakeApi(2),
-    logger: { warn: (_f: unknown, m: string) => warnings.push(m) },
-    shutdownGraceMs: 50,
-  });
-  cleanups.push(() => server.close());
+  const server = await serveFakeApi(new FakeApi(2), cleanups, { peerHandler: recorder, warnings });
   return { server, recorder, warnings };
 }
 
@@ -102,7 +92,7 @@ function call(
 
 const hello = toBinary(
   PeerHelloSchema,
-  makeHello({ clusterId: "c1", nodeId: 1, address: "127.0.0.1:1" }, 2),
+  makeHello({ clusterId: "test", nodeId: 1, address: "127.0.0.1:1" }, 2),
 );
 const app = (index: number, from = 1, to = 2): Message =>
   message({ type: MessageType.App, from, to, term: 2, logTerm: 2, index });
@@ -157,7 +147,7 @@ describe("the Replicate server", () => {
     );
     const refused = await call(server, frame(other, [app(1)]));
     expect(refused.code).toBe(Code.FailedPrecondition);
-    expect(refused.message).toMatch(/cluster "c9", this node is in cluster "c1"/);
+    expect(refused.message).toMatch(/cluster "c9", this node is in cluster "test"/);
     expect(warnings.some((w) => w.includes("c9"))).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 // What the route tests share: a fake API served on 127.0.0.1 (any free port), quiet, with a
 // short shutdown grace, and a list of things to close after each test.
 import { afterEach } from "vitest";
+import type { PeerHandler } from "../peer/types.js";
 import { type NodeServer, type NodeServerOptions, startNodeServer } from "../server/node-server.js";
 import type { FakeApi } from "./fake-api.js";
 import { nullPeerHandler } from "./wait.js";
@@ -18,6 +19,10 @@ export function cleanupsAfterEach(): Cleanups {
 
 export interface ServeOptions {
   readonly limits?: NodeServerOptions["limits"];
+  /** Where peer traffic goes (default: nowhere). */
+  readonly peerHandler?: PeerHandler;
+  /** Collects the server's warnings (default: dropped). */
+  readonly warnings?: string[];
   /** The fake names itself the leader, at its own address (term 3). */
   readonly asLeader?: boolean;
 }
@@ -31,10 +36,10 @@ export async function serveFakeApi(
     host: "127.0.0.1",
     port: 0,
     identity: { clusterId: "test", nodeId: api.nodeId, address: "127.0.0.1:0" },
-    peerHandler: nullPeerHandler,
+    peerHandler: opts.peerHandler ?? nullPeerHandler,
     api,
     ...(opts.limits ? { limits: opts.limits } : {}),
-    logger: { warn: () => {} },
+    logger: { warn: (_fields: unknown, message: string) => opts.warnings?.push(message) },
     shutdownGraceMs: 200,
   });
   cleanups.push(() => server.close());
