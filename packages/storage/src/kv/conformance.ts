@@ -1184,6 +1184,28 @@ export function runConformance(h: KvHarness): void {
         await Promise.all([d.sm.close(), other.close(), third.close()]);
       });
 
+      it("a restore replaces the sessions a retry is checked against", async () => {
+        // The source remembers sequence 1 of client "r"; the target remembers 1 and 2 of "r" and
+        // 1 of "t", which the source never saw (its records are cached across batches). After
+        // the restore, ("r", 2) and ("t", 1) are new writes again.
+        const source = await fresh();
+        source.applyOp(kvOps.put("a", "1"), { session: { clientId: "r", sequence: 1 } });
+        const target = await fresh();
+        target.applyOp(kvOps.put("a", "1"), { session: { clientId: "r", sequence: 1 } });
+        target.applyOp(kvOps.put("a", "2"), { session: { clientId: "r", sequence: 2 } });
+        target.applyOp(kvOps.put("b", "1"), { session: { clientId: "t", sequence: 1 } });
+        const retry = (d: Driver, key: string, clientId: string, sequence: number) =>
+          d.applyOp(kvOps.put(key, "x"), { session: { clientId, sequence } }).duplicate;
+        expect(retry(target, "b", "t", 1)).toBe(true);
+        await target.sm.restore(source.sm.snapshotBytes());
+        target.index = source.index;
+        expect(retry(target, "a", "r", 1)).toBe(true);
+        expect(retry(target, "a", "r", 2)).toBe(false);
+        expect(retry(target, "b", "t", 1)).toBe(false);
+        expect(target.sm.get(b("b"))?.version).toBe(1);
+        await Promise.all([source.sm.close(), target.sm.close()]);
+      });
+
       it("a snapshot stream read while entries apply: LMDB keeps its view, the others refuse", async () => {
         const d = await build();
         const before = dump(d.sm);

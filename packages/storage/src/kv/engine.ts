@@ -491,6 +491,19 @@ export class KvEngine implements KvStateMachine {
   /** Replaces every table's content with a decoded snapshot's, in one atomic write. */
   protected load(snap: DecodedSnapshot): void {
     this.checkUsable();
+    // The sessions' decoded records describe the tables being replaced (and, if this fails,
+    // possibly the snapshot's): forgotten both before and after.
+    this.sessions.forgetAll();
+    try {
+      this.loadTables(snap);
+    } finally {
+      this.sessions.forgetAll();
+    }
+    this.meta = { ...snap.meta };
+    this.earliestSessionMs = 0;
+  }
+
+  private loadTables(snap: DecodedSnapshot): void {
     const t = this.tables;
     t.write(() => {
       t.clear();
@@ -507,8 +520,6 @@ export class KvEngine implements KvStateMachine {
       rebuildChanges(t, snap);
       t.saveMeta(snap.meta);
     });
-    this.meta = { ...snap.meta };
-    this.earliestSessionMs = 0;
   }
 
   async close(): Promise<void> {
