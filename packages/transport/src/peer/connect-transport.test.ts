@@ -241,6 +241,24 @@ describe("the Connect peer transport", () => {
     await waitFor(() => b.recorder.messages.length === 1, "a good peer's message");
   });
 
+  it("drops a stream whose message cannot be encoded, reports the peer, and goes on", async () => {
+    const b = await node(2, new Map());
+    const a = await node(1, new Map([[2, b.server.address]]));
+    a.transport.send([app(1, 2, 0)]);
+    await waitFor(() => b.recorder.messages.length === 1, "the first message");
+    // A term past 2^53 cannot be written as a safe uint64: encoding throws inside the flush.
+    a.transport.send([message({ type: MessageType.App, from: 1, to: 2, term: 2 ** 53 })]);
+    await waitFor(() => a.unreachable.includes(2), "the peer to be reported");
+    expect(a.warnings.some((w) => w.includes("encoding a frame failed"))).toBe(true);
+    // Raft sends again: after the backoff the link reopens and delivers.
+    let i = 10;
+    await waitFor(() => {
+      a.transport.send([app(1, 2, i++)]);
+      return b.recorder.messages.length > 1;
+    }, "a message after the failure");
+    expect(b.recorder.messages.every((m) => m.term === 2)).toBe(true);
+  });
+
   it("reports unreachable peers, drops their messages, and reconnects when they return", async () => {
     const b = await node(2, new Map());
     const port = b.server.port;

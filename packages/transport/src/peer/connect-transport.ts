@@ -210,8 +210,14 @@ class PeerLink {
 
   /** Writes what is queued, one frame per maxFrameBytes, until the stream's buffer is full. */
   private flush(): void {
-    while (this.stream !== undefined && !this.blocked && this.queue.length > 0) {
-      this.writeFrame(undefined, this.take());
+    try {
+      while (this.stream !== undefined && !this.blocked && this.queue.length > 0) {
+        this.writeFrame(undefined, this.take());
+      }
+    } catch (e) {
+      // A message that cannot be encoded (runs from a microtask or 'drain': nothing above
+      // would catch it). The stream is dropped like a broken one; Raft sends again.
+      this.fail(new ConnectError(`encoding a frame failed: ${String(e)}`, Code.Internal));
     }
   }
 
