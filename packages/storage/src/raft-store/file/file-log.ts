@@ -35,9 +35,12 @@ import {
 // guarantee as a write followed by fdatasync, in one system call and one trip through libuv's
 // thread pool instead of two. On a 2-core machine each hand-off to the pool is a context switch
 // the event loop waits for (docs/benchmarks.md). Truncation still sets `dirty` and is fsynced.
-const SEGMENT_OPEN_EXISTING = constants.O_RDWR | constants.O_DSYNC;
-const SEGMENT_OPEN_NEW =
-  constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC;
+// Where the platform has no O_DSYNC (Windows), every write marks the segment dirty instead and
+// the fdatasync after it does the work.
+const O_DSYNC: number = constants.O_DSYNC ?? 0;
+const WRITES_ARE_DURABLE = O_DSYNC !== 0;
+const SEGMENT_OPEN_EXISTING = constants.O_RDWR | O_DSYNC;
+const SEGMENT_OPEN_NEW = constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | O_DSYNC;
 
 export interface FileLogOptions extends CacheOptions {
   /** A new segment is started once the current one reaches this size (default 64 MiB). */
@@ -371,9 +374,10 @@ class FileLogBackend implements LogBackend {
         seg.size,
       );
     }
-    // O_DSYNC: the write returned once its data (and the file size) reached the disk, as an
-    // fdatasync would have made it; the segment is not dirty.
+    // With O_DSYNC the write returned once its data (and the file size) reached the disk, as an
+    // fdatasync would have made it: the segment is not dirty.
     seg.size += total;
+    if (!WRITES_ARE_DURABLE) seg.dirty = true;
   }
 
   private async syncDirty(): Promise<void> {
