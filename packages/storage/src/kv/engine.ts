@@ -491,9 +491,8 @@ export class KvEngine implements KvStateMachine {
   /** Replaces every table's content with a decoded snapshot's, in one atomic write. */
   protected load(snap: DecodedSnapshot): void {
     this.checkUsable();
-    // The sessions' decoded records describe the tables being replaced (and, if this fails,
-    // possibly the snapshot's): forgotten both before and after.
-    this.sessions.forgetAll();
+    // The sessions' decoded records describe the tables being replaced (nothing reads them
+    // while the snapshot is written; if that fails, possibly the snapshot's): forgotten after.
     try {
       this.loadTables(snap);
     } finally {

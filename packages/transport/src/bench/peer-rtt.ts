@@ -13,7 +13,6 @@ import { createConnectPeerTransport } from "../peer/connect-transport.js";
 import type { PeerHandler, PeerTransport } from "../peer/types.js";
 import { startNodeServer } from "../server/node-server.js";
 
-const ROUNDS = Number(process.argv[3] ?? process.argv[2] ?? 3000);
 const ENTRY = { term: 2, index: 1, type: 0, data: new Uint8Array(300) };
 
 interface Ready {
@@ -99,7 +98,7 @@ function summary(name: string, ms: number[], reference?: number) {
   };
 }
 
-async function main(): Promise<void> {
+async function main(rounds: number): Promise<void> {
   const child = fork(new URL(import.meta.url), ["echo"], { stdio: "inherit" });
   const ready = await new Promise<Ready>((r) => child.once("message", (m) => r(m as Ready)));
 
@@ -118,7 +117,7 @@ async function main(): Promise<void> {
         if (m.type !== MessageType.AppResp || m.index !== index) continue;
         // The first round trip opens the stream: not counted.
         if (index > 0) transportMs.push(performance.now() - sentAt);
-        if (++index > ROUNDS) return resolve();
+        if (++index > rounds) return resolve();
         send(t);
       }
     }).then(({ transport }) => send(transport));
@@ -133,7 +132,7 @@ async function main(): Promise<void> {
     let n = 0;
     stream.on("data", () => {
       if (n > 0) rawMs.push(performance.now() - sentAt);
-      if (++n > ROUNDS) return resolve();
+      if (++n > rounds) return resolve();
       sentAt = performance.now();
       stream.write(Buffer.alloc(320));
     });
@@ -143,7 +142,7 @@ async function main(): Promise<void> {
 
   const floor = summary("bare node:http2 stream (reference)", rawMs);
   const rows = [summary("peer transport (Replicate)", transportMs, floor.p50), floor];
-  console.log(`${ROUNDS} round trips each, one at a time, 127.0.0.1, two processes\n`);
+  console.log(`${rounds} round trips each, one at a time, 127.0.0.1, two processes\n`);
   console.log("| path | p50 ms | p90 ms | p99 ms | round trips/s | p50 vs reference |");
   console.log("|:--|--:|--:|--:|--:|--:|");
   for (const r of rows) {
@@ -157,4 +156,4 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === "echo") await echo();
-else await main();
+else await main(Number(process.argv[2] ?? 3000));

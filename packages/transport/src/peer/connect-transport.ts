@@ -1,6 +1,6 @@
 // The sending side of peer traffic (gRPC protocol, HTTP/2, no compression, 4 MiB flow-control
-// windows). One long-lived Replicate stream per peer carries batches: each send() is written at
-// once as one frame (everything one Ready has for that peer), by hand on the HTTP/2 stream
+// windows). One long-lived Replicate stream per peer carries batches: what send() queues in one
+// turn is written at the turn's end (a microtask) as one frame, by hand on the HTTP/2 stream
 // (grpc-wire.ts: connect-es's streaming pipeline cost a third of a round trip); while the
 // stream's buffer is full, messages queue and go out together on 'drain'.
 //
@@ -27,7 +27,13 @@ import { crc32c } from "@node-rs/crc32";
 import { silentLogger, type TransportLogger } from "../log.js";
 import { Channel } from "../util/channel.js";
 import { approxMessageBytes } from "./codec.js";
-import { EnvelopeReader, envelope, GRPC_CONTENT_TYPE, statusError } from "./grpc-wire.js";
+import {
+  ENVELOPE_HEADER_BYTES,
+  EnvelopeReader,
+  GRPC_CONTENT_TYPE,
+  sealEnvelope,
+  statusError,
+} from "./grpc-wire.js";
 import { makeHello } from "./hello.js";
 import { encodeReplicateRequest } from "./message-encoding.js";
 import { REPLICATE_PATH } from "./replicate-server.js";
@@ -223,7 +229,8 @@ class PeerLink {
 
   private writeFrame(hello: Uint8Array | undefined, messages: Message[]): void {
     const stream = this.stream as http2.ClientHttp2Stream;
-    if (!stream.write(envelope(encodeReplicateRequest(hello, messages)))) this.blocked = true;
+    const framed = encodeReplicateRequest(hello, messages, ENVELOPE_HEADER_BYTES);
+    if (!stream.write(sealEnvelope(framed))) this.blocked = true;
   }
 
   /** The queued messages, up to about maxFrameBytes (at least one if any). */
@@ -299,16 +306,18 @@ function endedError(): ConnectError {
 }
 
 /** An HTTP status other than 200 on the Replicate call, as gRPC clients map it. */
+const HTTP_STATUS_CODES: Readonly<Record<number, Code>> = {
+  401: Code.Unauthenticated,
+  403: Code.PermissionDenied,
+  404: Code.Unimplemented,
+  415: Code.Unimplemented,
+};
+
 function httpStatusError(status: number, address: string): ConnectError {
-  const code =
-    status === 404 || status === 415
-      ? Code.Unimplemented
-      : status === 401
-        ? Code.Unauthenticated
-        : status === 403
-          ? Code.PermissionDenied
-          : Code.Unavailable;
-  return new ConnectError(`the node at ${address} answered HTTP ${status} to Replicate`, code);
+  return new ConnectError(
+    `the node at ${address} answered HTTP ${status} to Replicate`,
+    HTTP_STATUS_CODES[status] ?? Code.Unavailable,
+  );
 }
 
 function makeHelloBytes(identity: PeerIdentity, to: NodeId): Uint8Array {

@@ -10,16 +10,28 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 export const GRPC_CONTENT_TYPE = "application/grpc+proto";
 
+/** The bytes before each message: flags, then the length. */
+export const ENVELOPE_HEADER_BYTES = 5;
+
 /** `body` framed as one gRPC message. */
 export function envelope(body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + body.length);
-  const n = body.length;
-  out[1] = n >>> 24;
-  out[2] = (n >>> 16) & 0xff;
-  out[3] = (n >>> 8) & 0xff;
-  out[4] = n & 0xff;
-  out.set(body, 5);
-  return out;
+  const out = new Uint8Array(ENVELOPE_HEADER_BYTES + body.length);
+  out.set(body, ENVELOPE_HEADER_BYTES);
+  return sealEnvelope(out);
+}
+
+/**
+ * Writes the envelope header into the first ENVELOPE_HEADER_BYTES of `framed`, whose message
+ * was written after them (encodeReplicateRequest's headroom); returns `framed`.
+ */
+export function sealEnvelope(framed: Uint8Array): Uint8Array {
+  const n = framed.length - ENVELOPE_HEADER_BYTES;
+  framed[0] = 0;
+  framed[1] = n >>> 24;
+  framed[2] = (n >>> 16) & 0xff;
+  framed[3] = (n >>> 8) & 0xff;
+  framed[4] = n & 0xff;
+  return framed;
 }
 
 /**

@@ -95,12 +95,14 @@ export function encodeMessage(m: Message): Uint8Array {
 export function encodeReplicateRequest(
   hello: Uint8Array | undefined,
   messages: readonly Message[],
+  /** Leading bytes left unwritten for the caller (a gRPC envelope header): no second copy. */
+  headroom = 0,
 ): Uint8Array {
   const bodies = messages.map(encodeMessage);
-  let size = hello ? 1 + varintSize(hello.length) + hello.length : 0;
+  let size = headroom + (hello ? 1 + varintSize(hello.length) + hello.length : 0);
   for (const b of bodies) size += 1 + varintSize(b.length) + b.length;
   const buf = new Uint8Array(size);
-  let pos = 0;
+  let pos = headroom;
   if (hello) pos = writeBytesField(buf, pos, 0x0a, hello);
   for (const b of bodies) {
     buf[pos] = 0x12;
