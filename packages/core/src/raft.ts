@@ -84,6 +84,8 @@ export class Raft {
 
   /** The follower leadership is being transferred to, or NONE. */
   leadTransferee: NodeId = NONE;
+  /** A term in which the commit index was seen to reach an entry of that term (see below). */
+  private committedInTerm = -1;
   /** Index of the latest conf change proposed by this leader; at most one is pending. */
   pendingConfIndex = 0;
   /** Payload bytes appended by this leader and not yet applied. */
@@ -489,7 +491,13 @@ export class Raft {
   }
 
   private committedEntryInCurrentTerm(): boolean {
-    return this.log.maybeTerm(this.log.committed) === this.term;
+    // Once true it stays true for the rest of the term (the commit index only grows, and the
+    // entries after it are this term's or later), so the answer is remembered per term: lease
+    // reads ask on every read, and the term lookup walks the log's layers.
+    if (this.committedInTerm === this.term) return true;
+    if (this.log.maybeTerm(this.log.committed) !== this.term) return false;
+    this.committedInTerm = this.term;
+    return true;
   }
 
   appliedTo(index: number, appliedPayloadBytes: number): void {

@@ -20,7 +20,7 @@ import {
   type TxnResult,
   toBytes,
 } from "@d-engine/client";
-import type { KvOperation, KvResponse } from "@d-engine/storage";
+import type { KvOperation, KvResponse, KvStateMachine } from "@d-engine/storage";
 import { keyBytes } from "../reads/key-bytes.js";
 import { readError } from "../runtime/errors.js";
 import type { NodeRuntime } from "../runtime/node-runtime.js";
@@ -36,6 +36,15 @@ import {
   requireCount,
   requireKey,
 } from "./validate.js";
+
+/** One key from the state machine, its errors mapped as every read's are (readError). */
+function readKey(kv: KvStateMachine, k: Uint8Array, at: { readonly revision: number }) {
+  try {
+    return kv.get(k, at);
+  } catch (e) {
+    throw readError(e);
+  }
+}
 
 /** The storage read options of a read at the latest revision (shared: storage only reads them). */
 const LATEST = Object.freeze({ revision: 0 });
@@ -108,23 +117,21 @@ export class KvApiImpl {
 
   // Not async: an async function returning the reader's promise costs an extra promise and
   // microtask hops per read, a visible share of an in-process read. Every error still rejects.
+  // A read the reader serves at once (eventual, or lease while the lease holds) runs here without
+  // a closure: at several hundred thousand reads a second each allocation shows.
   get(key: Bytes, opts: ReadOptions = {}): Promise<KeyValue | undefined> {
     try {
       const k = keyBytes(key);
       requireKey(k);
-      checkKey(this.limits, k);
-      requireCount(opts.revision, "revision");
+      const limits = this.limits;
+      if (k.length > limits.maxKeyBytes) checkKey(limits, k);
+      const revision = opts.revision;
+      requireCount(revision, "revision");
       const kv = this.rt.ns.kv;
-      const at = opts.revision ? { revision: opts.revision } : LATEST;
-      // One closure that maps errors itself (read() would wrap it in a second one).
-      const get = () => {
-        try {
-          return kv.get(k, at);
-        } catch (e) {
-          throw readError(e);
-        }
-      };
-      return this.rt.reader.read(opts.consistency, get, opts);
+      const at = revision ? { revision } : LATEST;
+      const reader = this.rt.reader;
+      if (reader.servesNow(opts.consistency)) return Promise.resolve(readKey(kv, k, at));
+      return reader.read(opts.consistency, () => readKey(kv, k, at), opts);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -2,6 +2,7 @@
 // the log (leader only; a follower answers NotLeaderError naming the leader). Time-to-live and
 // list are answered by the leader too: only it measures the leases' remaining times (its
 // monotonic clock, ../leases/lease-tracker.ts), after a ReadIndex round so its state is current.
+import { performance } from "node:perf_hooks";
 import {
   type CallOptions,
   createLeaseKeeper,

@@ -3,6 +3,7 @@
 // answer); another term means another leader's entry replaced ours, so ours was never applied
 // (a definite failure, safe to retry). Leadership lost, deadline passed, call cancelled or node
 // stopped before the apply: the outcome is unknown (it may still commit).
+import { performance } from "node:perf_hooks";
 import { NotLeaderError, TimeoutError, UnavailableError } from "@d-engine/client";
 import type { ApplyResult } from "@d-engine/storage";
 

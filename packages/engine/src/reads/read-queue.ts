@@ -12,6 +12,8 @@
 // Reader). While the core's tick is overdue they wait for it instead (tickWait): an in-process
 // caller in a tight loop of answered-at-once reads never lets the event loop reach its timers.
 import { randomBytes } from "node:crypto";
+// Imported: the global `performance` is a lazy getter, a visible cost on the per-read lease check.
+import { performance } from "node:perf_hooks";
 import { TimeoutError, UnavailableError } from "@d-engine/client";
 import { isRaftError, type RawNode, type ReadState } from "@d-engine/core";
 

@@ -33,6 +33,19 @@ export class Reader {
     return asked;
   }
 
+  /**
+   * Whether a read asking for `asked` may run on local state right now (an eventual read, or a
+   * lease read while the lease answers): what readAt decides first, for a caller that then reads
+   * without building a closure (KvApiImpl.get, the hot in-process path). Throws as read() does.
+   */
+  servesNow(asked: Consistency | undefined): boolean {
+    this.checkAccepting();
+    const level = this.consistency(asked);
+    return (
+      level === "eventual" || (level === "lease" && this.queue.leaseIndexNow(this.opts.tickMs) >= 0)
+    );
+  }
+
   /** Runs `read` against local state once the consistency the call gets allows it. */
   read<T>(asked: Consistency | undefined, read: () => T, opts: CallDeadline = {}): Promise<T> {
     this.checkAccepting();

@@ -4,6 +4,7 @@
 // hard state; one fsync for the batch), send the acknowledgements, apply committed entries (one
 // applyBatch; membership changes to the core and the address book), answer writers and readers;
 // the loop then advances the core.
+import { performance } from "node:perf_hooks";
 import { NotLeaderError, UnavailableError } from "@d-engine/client";
 import {
   EMPTY_BYTES,
