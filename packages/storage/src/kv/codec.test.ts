@@ -59,12 +59,20 @@ describe("KeyValue record codec (seed 7)", () => {
   });
 
   it("change lists are dengine.v1.KvChanges", () => {
-    const list = Array.from({ length: 50 }, () => ({ revision: randNum(), key: randBytes(200) }));
+    const list = Array.from({ length: 50 }, (_, i) => ({
+      revision: randNum(),
+      key: randBytes(200),
+      created: i % 3 === 0,
+    }));
     const bytes = encodeChanges(list);
     const viaProto = toBinary(
       pb.KvChangesSchema,
       create(pb.KvChangesSchema, {
-        changes: list.map((c) => ({ revision: BigInt(c.revision), key: c.key })),
+        changes: list.map((c) => ({
+          revision: BigInt(c.revision),
+          key: c.key,
+          created: c.created,
+        })),
       }),
     );
     expect(bytes).toEqual(viaProto);

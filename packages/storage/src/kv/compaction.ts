@@ -2,6 +2,14 @@
 // (reads below it fail with "compacted"), as in etcd. It is incremental: the changes table lists
 // the keys each revision wrote, so a compaction visits only keys written since the previous one
 // (a key untouched since then already has at most one version at or below that revision).
+//
+// A key whose only write since then created it (ChangeRecord.created) is skipped too: it was
+// not live just before that write, so the previous compaction left none of its versions at or
+// below its revision (the one visible there was nothing or a tombstone, and a visible tombstone
+// is dropped), and the version the write made is the one visible at the new compaction revision
+// whether or not a later write has superseded it. Visiting it would drop nothing. This matters:
+// most writes create keys, and each visit is an LMDB range scan (~10-20 µs), which at thousands
+// of writes a second cost a third of the write throughput on this machine.
 
 import { u64Key } from "./bytes.js";
 import { compactedError, futureRevisionError } from "./errors.js";
@@ -32,11 +40,16 @@ export function compact(
 ): void {
   const entries = [...t.changes.range(u64Key(0), u64Key(to + 1))];
   const keys = new Map<string, Uint8Array>();
-  for (const r of pending) if (r.revision > from && r.revision <= to) keys.set(keyId(r.key), r.key);
+  // Every key with a write in (from, to] that did more than create it; a key written twice in
+  // the window (created, then overwritten or deleted) is visited through its later record.
+  const visit = (r: ChangeRecord) => {
+    if (!r.created && r.revision > from && r.revision <= to) keys.set(keyId(r.key), r.key);
+  };
+  for (const r of pending) visit(r);
   for (const [k, records] of entries) {
     let last = 0;
     for (const r of records) {
-      if (r.revision > from && r.revision <= to) keys.set(keyId(r.key), r.key);
+      visit(r);
       if (r.revision > last) last = r.revision;
     }
     // Revisions below `to` are unreadable now: their change records are no longer needed (the

@@ -539,7 +539,10 @@ function rebuildChanges(t: KvTables, snap: DecodedSnapshot): void {
   const records: ChangeRecord[] = [];
   for (const list of [snap.live, snap.history]) {
     for (const kv of list) {
-      if (kv.modRevision >= from) records.push({ revision: kv.modRevision, key: kv.key });
+      // `created` unknown here: false makes compaction visit the key, which is always safe.
+      if (kv.modRevision >= from) {
+        records.push({ revision: kv.modRevision, key: kv.key, created: false });
+      }
     }
   }
   records.sort((a, b) => a.revision - b.revision);
@@ -556,9 +559,9 @@ function putChanges(t: KvTables, records: readonly ChangeRecord[]): void {
     const first = records[i] as ChangeRecord;
     let bytes = 0;
     let j = i;
-    // 12 bytes cover a record's tags, lengths and a revision below 2^28.
+    // 14 bytes cover a record's tags, lengths, a revision below 2^28 and the created flag.
     while (j < records.length && bytes < CHANGE_ENTRY_BYTES) {
-      bytes += (records[j] as ChangeRecord).key.length + 12;
+      bytes += (records[j] as ChangeRecord).key.length + 14;
       j++;
     }
     while (j < records.length && records[j]?.revision === records[j - 1]?.revision) j++;

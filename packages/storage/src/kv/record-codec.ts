@@ -162,9 +162,10 @@ export function writeChanges(w: WireWriter, list: readonly ChangeRecord[]): void
   for (const c of list) {
     const inner =
       (c.revision === 0 ? 0 : 1 + varintSize(c.revision)) +
-      (c.key.length === 0 ? 0 : 1 + varintSize(c.key.length) + c.key.length);
-    // Tag and length of the entry, then its two fields (each a tag and at most 10 bytes).
-    w.ensure(11 + 22 + c.key.length);
+      (c.key.length === 0 ? 0 : 1 + varintSize(c.key.length) + c.key.length) +
+      (c.created ? 2 : 0);
+    // Tag and length of the entry, then its fields (each a tag and at most 10 bytes).
+    w.ensure(11 + 24 + c.key.length);
     const b = w.buf;
     let p = w.pos;
     b[p++] = (1 << 3) | WT_LEN;
@@ -177,6 +178,10 @@ export function writeChanges(w: WireWriter, list: readonly ChangeRecord[]): void
       b[p++] = (2 << 3) | WT_LEN;
       p = putVarint(b, p, c.key.length);
       p = putBytes(b, p, c.key);
+    }
+    if (c.created) {
+      b[p++] = 3 << 3;
+      b[p++] = 1;
     }
     w.pos = p;
   }
@@ -195,13 +200,15 @@ export function decodeChanges(b: Uint8Array): ChangeRecord[] {
     const inner = new WireReader(b, s, e);
     let revision = 0;
     let key = EMPTY;
+    let created = false;
     while (!inner.done()) {
       const t = inner.tag();
       if (t === 1 << 3) revision = inner.varint();
       else if (t === ((2 << 3) | WT_LEN)) key = inner.bytes();
+      else if (t === 3 << 3) created = inner.varint() !== 0;
       else inner.skip(t & 7);
     }
-    out.push({ revision, key });
+    out.push({ revision, key, created });
   }
   return out;
 }

@@ -43,6 +43,12 @@ export interface KvTable<V> {
 export interface ChangeRecord {
   readonly revision: number;
   readonly key: Uint8Array;
+  /**
+   * The write created the key and moved nothing into hist: compaction has nothing to drop for
+   * it (compaction.ts). Absent (false) in records written before the flag existed, which
+   * compaction then visits as before.
+   */
+  readonly created: boolean;
 }
 
 export type LeaseRecord = LeaseInfo;

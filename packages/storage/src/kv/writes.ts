@@ -76,7 +76,7 @@ export class Writer {
       if (oldLease !== 0) this.leases.detach(oldLease, key);
       if (lease !== 0) this.leases.attach(lease, key);
     }
-    this.changes.push({ revision: this.revision, key });
+    this.changes.push({ revision: this.revision, key, created: prev === undefined });
     this.events.push(prev === undefined ? { type: "put", kv } : { type: "put", kv, prevKv: prev });
     return prev;
   }
@@ -85,7 +85,7 @@ export class Writer {
   delete(prev: KeyValue): void {
     this.ks.delete(prev, this.revision);
     if (prev.lease !== 0) this.leases.detach(prev.lease, prev.key);
-    this.changes.push({ revision: this.revision, key: prev.key });
+    this.changes.push({ revision: this.revision, key: prev.key, created: false });
     this.events.push({ type: "delete", kv: tombstone(prev.key, this.revision), prevKv: prev });
   }
 }
