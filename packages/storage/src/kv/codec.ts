@@ -7,6 +7,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as pb from "@d-engine/proto";
 import { EMPTY, fromUtf8, utf8 } from "./bytes.js";
 import { KvError } from "./errors.js";
+import { encodeKeyValue } from "./record-codec.js";
 import type { SessionRecord, StateMeta } from "./tables.js";
 import type {
   ClientSession,
@@ -31,7 +32,7 @@ import type {
   TxnResponse,
 } from "./types.js";
 import { KV_ERROR_CODES } from "./types.js";
-import { WireReader, WireWriter, WT_VARINT } from "./wire.js";
+import { WireReader, WireWriter, WT_LEN, WT_VARINT } from "./wire.js";
 
 /** A uint64 from the wire as a JS number; values past 2^53 - 1 are refused, not rounded. */
 function num(v: bigint, what: string): number {
@@ -874,7 +875,71 @@ export function sessionRecordFromProto(s: pb.KvSession): SessionRecord {
 }
 
 export function encodeSessionRecord(s: SessionRecord): Uint8Array {
+  return encodeSessionFast(s) ?? encodeSessionRecordWithProtobuf(s);
+}
+
+/** encodeSessionRecord without the fast path (exported for the tests that compare the two). */
+export function encodeSessionRecordWithProtobuf(s: SessionRecord): Uint8Array {
   return toBinary(pb.KvSessionSchema, sessionRecordToProto(s));
+}
+
+/** Reused: each record is copied out of it (finish). */
+const sessionWriter = new WireWriter(256);
+
+/**
+ * A session record whose answers are all to puts and deletes (what clients' sessions hold nearly
+ * always), written by hand: byte for byte what protobuf-es writes (codec.test.ts compares them
+ * over seeded records), without building the protobuf-es messages first. Every applied write of
+ * a client with a session rewrites its record, and protobuf-es was a visible share of an apply in
+ * the single-client write profile. Anything else, or a number protobuf-es would refuse, goes to
+ * protobuf-es.
+ */
+function encodeSessionFast(s: SessionRecord): Uint8Array | undefined {
+  if (!isU64(s.floor) || !isU64(s.lastSeenMs)) return undefined;
+  for (const a of s.answers) {
+    const r = a.response;
+    if (!isU64(a.sequence) || !isU64(r.revision)) return undefined;
+    if (r.type === "delete-range") {
+      if (!isU64(r.deleted)) return undefined;
+    } else if (r.type !== "put") {
+      return undefined;
+    }
+  }
+  const w = sessionWriter;
+  w.pos = 0;
+  w.bytesField(1, clientIdBytes(s.clientId));
+  w.uintField(2, s.floor);
+  w.uintField(3, s.lastSeenMs);
+  for (const a of s.answers) {
+    w.nested(4, () => {
+      w.uintField(1, a.sequence);
+      w.nested(2, () => writeWriteResponse(w, a.response));
+    });
+  }
+  return w.finish();
+}
+
+/** KvResponse.put (field 2) or .delete_range (field 3); encodeSessionFast checked the type. */
+function writeWriteResponse(w: WireWriter, r: KvResponse): void {
+  if (r.type === "put") {
+    w.nested(2, () => {
+      w.uintField(1, r.revision);
+      if (r.prevKv !== undefined) messageField(w, 2, encodeKeyValue(r.prevKv));
+    });
+  } else if (r.type === "delete-range") {
+    w.nested(3, () => {
+      w.uintField(1, r.revision);
+      w.uintField(2, r.deleted);
+      for (const kv of r.prevKvs) messageField(w, 3, encodeKeyValue(kv));
+    });
+  }
+}
+
+/** A message field: written even when its encoding is empty, as protobuf-es does. */
+function messageField(w: WireWriter, field: number, bytes: Uint8Array): void {
+  w.tag(field, WT_LEN);
+  w.varint(bytes.length);
+  w.raw(bytes);
 }
 
 export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
