@@ -2,7 +2,7 @@
 // Connect-RPC), driven by the benchmark over IPC. On the leader, "run" runs the load here, through
 // the in-process client, and answers with the figures: the clients live in the leader's process.
 import { startNetworkedEngine } from "@d-engine/engine";
-import { type LoadResult, runLoad, type Target, warmupSpec } from "../load/run-load.js";
+import { type LoadResult, runLoad, type Target, warmUp } from "../load/run-load.js";
 import type { LoadSpec } from "../scenarios.js";
 
 export type DriverRequest =
@@ -63,7 +63,7 @@ async function handle(req: DriverRequest): Promise<DriverReply["value"]> {
       return { id: s.id, role: s.role, leaderId: s.leaderId };
     }
     case "run":
-      await runLoad(warmupSpec(req.spec, 1), target);
+      await warmUp(req.spec, target, 1);
       return runLoad(req.spec, target);
     case "preload": {
       const r = await runLoad(req.spec, target);

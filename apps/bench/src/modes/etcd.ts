@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePorts, waitFor } from "@d-engine/e2e";
 import { Etcd3 } from "etcd3";
-import { runLoad, type Target, warmupSpec } from "../load/run-load.js";
+import { runLoad, type Target, warmUp } from "../load/run-load.js";
 import { trackPid } from "../proc/cleanup.js";
 import { peakRssAll } from "../proc/rss.js";
 import type { LoadSpec } from "../scenarios.js";
@@ -153,7 +153,7 @@ export async function startEtcd(opts: ModeOptions): Promise<Mode> {
       pids: order.map((m) => m?.child.pid ?? 0),
       dataDir: dir,
       async run(spec: LoadSpec) {
-        await runLoad(warmupSpec(spec, opts.connections), target);
+        await warmUp(spec, target, opts.connections);
         return runLoad(spec, target);
       },
       async preload(spec: LoadSpec) {

@@ -4,7 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { createClient, type DEngineClient } from "@d-engine/client/node";
 import { LocalCluster } from "@d-engine/e2e";
-import { runLoad, type Target, warmupSpec } from "../load/run-load.js";
+import { runLoad, type Target, warmUp } from "../load/run-load.js";
 import { trackPid } from "../proc/cleanup.js";
 import { peakRssAll } from "../proc/rss.js";
 import type { LoadSpec } from "../scenarios.js";
@@ -65,7 +65,7 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
       pids: order.map((id) => cluster.node(id).process.pid ?? 0),
       dataDir: cluster.dir,
       async run(spec: LoadSpec) {
-        await runLoad(warmupSpec(spec, opts.connections), target);
+        await warmUp(spec, target, opts.connections);
         return runLoad(spec, target);
       },
       async preload(spec: LoadSpec) {
