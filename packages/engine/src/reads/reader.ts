@@ -40,7 +40,11 @@ export class Reader {
    */
   servesNow(asked: Consistency | undefined): boolean {
     this.checkAccepting();
-    const level = this.consistency(asked);
+    return this.atOnce(this.consistency(asked));
+  }
+
+  /** Whether a read at `level` may run on local state right now. */
+  private atOnce(level: Consistency): boolean {
     return (
       level === "eventual" || (level === "lease" && this.queue.leaseIndexNow(this.opts.tickMs) >= 0)
     );
@@ -55,11 +59,9 @@ export class Reader {
   /** As read(), at a level the caller decided (no override check). */
   readAt<T>(level: Consistency, read: () => T, opts: CallDeadline = {}): Promise<T> {
     this.checkAccepting();
+    if (this.atOnce(level)) return runNow(read);
     const o = this.opts;
     const lease = level === "lease";
-    if (level === "eventual" || (lease && this.queue.leaseIndexNow(o.tickMs) >= 0)) {
-      return runNow(read);
-    }
     if (this.queue.size >= o.maxPendingReads) {
       throw new ResourceExhaustedError(
         o.retryAfterMs,
