@@ -737,7 +737,7 @@ export function runConformance(h: KvHarness): void {
               const at = low + rng.nextInt(d.sm.revision() - low + 1);
               expectType(d.do({ type: "compaction", revision: at }), "compaction");
               model.compact(at);
-              const snap = await decodeSnapshot(d.sm.snapshotBytes());
+              const snap = await decodeSnapshot(d.sm.snapshotBytes(), "the snapshot");
               const kept = snap.history.map((kv) => `${str(kv.key)}@${kv.modRevision}`).sort();
               expect(kept, `after compacting at ${at} (step ${step})`).toEqual(model.history());
             }
