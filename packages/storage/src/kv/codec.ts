@@ -7,7 +7,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as pb from "@d-engine/proto";
 import { EMPTY, fromUtf8, utf8 } from "./bytes.js";
 import { KvError } from "./errors.js";
-import { encodeKeyValue } from "./record-codec.js";
+import { writeKeyValue } from "./record-codec.js";
 import type { SessionRecord, StateMeta } from "./tables.js";
 import type {
   ClientSession,
@@ -32,7 +32,7 @@ import type {
   TxnResponse,
 } from "./types.js";
 import { KV_ERROR_CODES } from "./types.js";
-import { WireReader, WireWriter, WT_LEN, WT_VARINT } from "./wire.js";
+import { WireReader, WireWriter, WT_VARINT } from "./wire.js";
 
 /** A uint64 from the wire as a JS number; values past 2^53 - 1 are refused, not rounded. */
 function num(v: bigint, what: string): number {
@@ -924,22 +924,16 @@ function writeWriteResponse(w: WireWriter, r: KvResponse): void {
   if (r.type === "put") {
     w.nested(2, () => {
       w.uintField(1, r.revision);
-      if (r.prevKv !== undefined) messageField(w, 2, encodeKeyValue(r.prevKv));
+      const prev = r.prevKv;
+      if (prev !== undefined) w.nested(2, () => writeKeyValue(w, prev));
     });
   } else if (r.type === "delete-range") {
     w.nested(3, () => {
       w.uintField(1, r.revision);
       w.uintField(2, r.deleted);
-      for (const kv of r.prevKvs) messageField(w, 3, encodeKeyValue(kv));
+      for (const kv of r.prevKvs) w.nested(3, () => writeKeyValue(w, kv));
     });
   }
-}
-
-/** A message field: written even when its encoding is empty, as protobuf-es does. */
-function messageField(w: WireWriter, field: number, bytes: Uint8Array): void {
-  w.tag(field, WT_LEN);
-  w.varint(bytes.length);
-  w.raw(bytes);
 }
 
 export function decodeSessionRecord(bytes: Uint8Array): SessionRecord {
