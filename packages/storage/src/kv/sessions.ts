@@ -74,10 +74,10 @@ export class Sessions {
 
   abortBatch(): void {
     this.staged = undefined;
-    this.known.clear();
+    this.forgetAll();
   }
 
-  /** Forgets the decoded records kept across batches (the tables are being replaced). */
+  /** Forgets the decoded records kept across batches (the tables may no longer hold them). */
   forgetAll(): void {
     this.known.clear();
   }
@@ -203,7 +203,7 @@ export class Sessions {
     const cutoff = nowMs - this.options.idleMs;
     if (cutoff >= 0) {
       const idle = [...this.t.sessionIdle.range(u64Key(0), u64Key(cutoff + 1))];
-      if (idle.length > 0) this.known.clear();
+      if (idle.length > 0) this.forgetAll();
       for (const [k] of idle) {
         this.t.sessionIdle.delete(k);
         this.t.sessions.delete(k.slice(8));
