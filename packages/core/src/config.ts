@@ -70,6 +70,16 @@ export interface RaftConfig {
   readonly disableProposalForwarding?: boolean;
   /** A leader removed from the configuration steps down (handing off first). Default true. */
   readonly stepDownOnRemoval?: boolean;
+  /**
+   * When the commit index advances and nothing else is due to followers, the leader waits for
+   * the runtime to ask (RawNode.broadcastCommit()) before sending the commit-only appends. New
+   * entries carry the commit index anyway, so under steady writes the commit-only round (two
+   * messages out and two answers in per follower pair, per write) disappears; the runtime bounds
+   * how long followers can lag by calling broadcastCommit() after a short delay. It changes only
+   * when followers learn the commit index, never what is committed. Default false (etcd's
+   * behaviour: broadcast at once).
+   */
+  readonly deferCommitBroadcast?: boolean;
   readonly logger?: Logger;
   /**
    * TEST ONLY. Deliberate safety bugs, so the deterministic simulator (packages/sim) can prove it
@@ -118,6 +128,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     leaseSafetyMarginTicks: Math.max(1, Math.floor(c.electionTick / 5)),
     disableProposalForwarding: false,
     stepDownOnRemoval: true,
+    deferCommitBroadcast: false,
     logger: SILENT_LOGGER,
     unsafeTestingKnobs: {},
     ...stripUndefined(c),

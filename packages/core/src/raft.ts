@@ -110,6 +110,11 @@ export class Raft {
   now = 0;
   /** A broadcast of appends is due (coalesced: one per Ready however many proposals came). */
   private bcastDue = false;
+  /**
+   * The commit index advanced since followers were last sent it, and deferCommitBroadcast holds
+   * the commit-only broadcast until the runtime asks for it (or new entries carry it).
+   */
+  private commitBcastDue = false;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -200,6 +205,7 @@ export class Raft {
     this.transferCampaignDue = false;
     this.heartbeatAcks = new Map();
     this.bcastDue = false;
+    this.commitBcastDue = false;
     this.dropPendingReads();
   }
 
@@ -411,7 +417,26 @@ export class Raft {
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    // A deferred commit index goes first: the new leader then starts with everything committed
+    // applied, and accepts membership changes (which wait for that) sooner.
+    if (this.commitBcastDue) this.sendAppend(to);
     this.send(message({ type: MessageType.TimeoutNow, to }));
+  }
+
+  /** A deferred commit-only broadcast is waiting for broadcastCommit() (deferCommitBroadcast). */
+  hasPendingCommitBroadcast(): boolean {
+    return this.role === StateRole.Leader && this.commitBcastDue;
+  }
+
+  /**
+   * Makes a deferred commit-only broadcast due with the next Ready. Returns whether one was
+   * waiting (false when new entries already carried the commit index, or on a non-leader).
+   */
+  broadcastCommit(): boolean {
+    if (!this.hasPendingCommitBroadcast()) return false;
+    this.commitBcastDue = false;
+    this.bcastDue = true;
+    return true;
   }
 
   /** Whether coalesced work (an append broadcast, a read heartbeat round) is waiting. */
@@ -428,6 +453,8 @@ export class Raft {
     if (this.role !== StateRole.Leader) return;
     if (this.bcastDue) {
       this.bcastDue = false;
+      // Every append carries the commit index: nothing is left for a commit-only round.
+      this.commitBcastDue = false;
       this.bcastAppend();
     }
     if (this.readOnly.hasUnannounced()) {
@@ -481,8 +508,11 @@ export class Raft {
   }
 
   private onCommitAdvanced(): void {
-    // Followers learn the new commit index with the next append broadcast.
-    this.bcastDue = true;
+    // Followers learn the new commit index with the next append broadcast: now, or (deferred)
+    // with the next proposal's entries or when the runtime calls broadcastCommit().
+    // A leader alone (no follower or learner) has nobody to tell.
+    if (this.cfg.deferCommitBroadcast) this.commitBcastDue = this.tracker.progress.size > 1;
+    else this.bcastDue = true;
     if (this.pendingReadIndex.length > 0 && this.committedEntryInCurrentTerm()) {
       const waiting = this.pendingReadIndex;
       this.pendingReadIndex = [];

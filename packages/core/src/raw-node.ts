@@ -223,6 +223,22 @@ export class RawNode {
     this.raft.step(message({ type: MessageType.SnapStatus, from: id, reject: !ok }));
   }
 
+  /**
+   * With deferCommitBroadcast: the commit index advanced and followers have not been sent it.
+   * The runtime calls broadcastCommit() after a short delay unless new entries carry it first.
+   */
+  hasPendingCommitBroadcast(): boolean {
+    return this.raft.hasPendingCommitBroadcast();
+  }
+
+  /**
+   * Sends the deferred commit-only appends with the next Ready (see hasPendingCommitBroadcast).
+   * Returns whether there was one to send.
+   */
+  broadcastCommit(): boolean {
+    return this.raft.broadcastCommit();
+  }
+
   /** Whether a Ready is waiting. False while a Ready is handed out and not yet advanced. */
   hasReady(): boolean {
     if (this.outstanding) return false;

@@ -80,6 +80,14 @@ export interface NodeOptions {
     readonly heartbeatTicks?: number;
     readonly preVote?: boolean;
     readonly checkQuorum?: boolean;
+    /**
+     * How long a leader whose commit index advanced waits for a new proposal to carry it to the
+     * followers before sending them a commit-only append (default 2 ms; 0: send at once, as
+     * etcd does). A single client's next write almost always comes first, which saves two
+     * messages out and two answers in per write. Followers' state machines, and so eventual
+     * reads and watches served by followers, lag at most this much longer when writes stop.
+     */
+    readonly commitBroadcastDelayMs?: number;
     /** Seed of the election-timeout randomness (default: from the clock). */
     readonly seed?: number;
   };
@@ -137,6 +145,7 @@ export interface ResolvedOptions {
   readonly heartbeatTicks: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  readonly commitBroadcastDelayMs: number;
   readonly seed: number;
   readonly defaultConsistency: Consistency;
   readonly allowOverride: boolean;
@@ -159,6 +168,9 @@ export interface ResolvedOptions {
   readonly logger: EngineLogger;
   readonly watch: WatchHubOptions;
 }
+
+/** See EngineOptions.raft.commitBroadcastDelayMs. */
+export const DEFAULT_COMMIT_BROADCAST_DELAY_MS = 2;
 
 export const DEFAULT_SNAPSHOT_POLICY: SnapshotPolicy = {
   policy: "log-size",
@@ -253,6 +265,12 @@ export function resolveOptions(o: NodeOptions): ResolvedOptions {
     heartbeatTicks,
     preVote: r.preVote ?? true,
     checkQuorum: r.checkQuorum ?? true,
+    commitBroadcastDelayMs: positiveInt(
+      "raft.commitBroadcastDelayMs",
+      r.commitBroadcastDelayMs,
+      DEFAULT_COMMIT_BROADCAST_DELAY_MS,
+      0,
+    ),
     seed: r.seed ?? (Date.now() ^ (o.nodeId * 0x9e3779b1)) >>> 0,
     defaultConsistency,
     allowOverride: o.reads?.allowOverride ?? true,

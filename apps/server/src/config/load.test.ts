@@ -52,6 +52,7 @@ describe("with no configuration at all", () => {
       heartbeatTicks: 1,
       preVote: true,
       checkQuorum: true,
+      commitBroadcastDelayMs: 2,
     });
     expect(config.reads).toEqual({ defaultConsistency: "linearizable", allowOverride: true });
     expect(config.snapshots.policy).toBe("log-size");

@@ -48,6 +48,7 @@ export const configSchema = z.strictObject({
     heartbeatTicks: count(1),
     preVote: z.boolean(),
     checkQuorum: z.boolean(),
+    commitBroadcastDelayMs: count(0).max(1000),
   }),
   reads: z.strictObject({
     defaultConsistency: z.enum(READ_CONSISTENCIES),

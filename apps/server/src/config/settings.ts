@@ -118,6 +118,15 @@ export const SETTINGS: readonly Setting[] = [
     description: "a leader steps down when it loses touch with a quorum (lease reads need it)",
   },
   {
+    path: "raft.commitBroadcastDelayMs",
+    env: "DENGINE_RAFT_COMMIT_BROADCAST_DELAY_MS",
+    flag: "--commit-broadcast-delay-ms",
+    kind: "int",
+    arg: "<ms>",
+    description:
+      "how long a leader waits for the next write to carry a new commit index to the followers before sending it alone (0: at once)",
+  },
+  {
     path: "reads.defaultConsistency",
     env: "DENGINE_READ_CONSISTENCY",
     flag: "--read-consistency",

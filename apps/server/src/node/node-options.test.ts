@@ -14,7 +14,14 @@ describe("toNodeOptions", () => {
       join: false,
       dataDir: "/srv/data",
       stateMachineFsync: false,
-      raft: { tickMs: 100, electionTicks: 10, heartbeatTicks: 1, preVote: true, checkQuorum: true },
+      raft: {
+        tickMs: 100,
+        electionTicks: 10,
+        heartbeatTicks: 1,
+        preVote: true,
+        checkQuorum: true,
+        commitBroadcastDelayMs: 2,
+      },
       reads: { defaultConsistency: "linearizable", allowOverride: true },
       snapshots: {
         policy: "log-size",

@@ -17,6 +17,7 @@ export interface ConfiguredNodeOptions {
     readonly heartbeatTicks: number;
     readonly preVote: boolean;
     readonly checkQuorum: boolean;
+    readonly commitBroadcastDelayMs: number;
   };
   readonly reads: {
     readonly defaultConsistency: "linearizable" | "lease" | "eventual";

@@ -7,6 +7,10 @@
 // event loop lands in one Ready (one append, one fsync); what arrives while a Ready is being
 // persisted lands in the next one. Only one Ready is ever in flight. Nothing busy-waits: with
 // nothing ready the loop sleeps until the next tick, message or proposal.
+//
+// Deferred commit broadcast: when a drain leaves the leader with a commit index its followers
+// have not been sent (RawNode.hasPendingCommitBroadcast), a short timer sends it unless a new
+// proposal's appends carry it first (options.ts, raft.commitBroadcastDelayMs).
 import { isRaftError, type Message, type RawNode, type Ready } from "@d-engine/core";
 import type { EngineLogger } from "../logger.js";
 import { Serial } from "./serial.js";
@@ -33,13 +37,19 @@ export class NodeLoop {
   private missedTicks = 0;
   private held: { from: number; messages: readonly Message[] }[] = [];
   private readonly serial = new Serial();
+  /** Armed while a deferred commit-only broadcast waits (see the file header). */
+  private commitTimer: NodeJS.Timeout | undefined;
+  private readonly commitBroadcastDelayMs: number;
 
   constructor(
     private readonly raw: RawNode,
     private readonly tickMs: number,
     private readonly processor: ReadyProcessor,
     private readonly logger: EngineLogger,
-  ) {}
+    opts: { readonly commitBroadcastDelayMs?: number } = {},
+  ) {
+    this.commitBroadcastDelayMs = opts.commitBroadcastDelayMs ?? 0;
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.tickMs);
@@ -55,6 +65,7 @@ export class NodeLoop {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.disarmCommitBroadcast();
     await this.serial.idle();
   }
 
@@ -116,12 +127,32 @@ export class NodeLoop {
         await this.processor.process(rd);
         this.raw.advance();
       }
-      if (!this.stopped) this.processor.afterDrain();
+      if (!this.stopped) {
+        this.armCommitBroadcast();
+        this.processor.afterDrain();
+      }
     } catch (e) {
       this.stopped = true;
       if (this.timer) clearInterval(this.timer);
+      this.disarmCommitBroadcast();
       this.processor.fatal(e);
     }
+  }
+
+  /** Starts the commit broadcast timer if a deferred commit-only broadcast waits. */
+  private armCommitBroadcast(): void {
+    if (this.commitTimer !== undefined || !this.raw.hasPendingCommitBroadcast()) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      // Frozen: the core takes nothing now; the drain after unfreezing arms the timer again.
+      if (this.stopped || this.frozen) return;
+      if (this.raw.broadcastCommit()) this.schedule();
+    }, this.commitBroadcastDelayMs);
+  }
+
+  private disarmCommitBroadcast(): void {
+    if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
   }
 
   /**

@@ -88,6 +88,7 @@ export class NodeRuntime implements ReadyProcessor {
       applied: ns.snapshotIndex,
       checkQuorum: opts.checkQuorum,
       preVote: opts.preVote,
+      deferCommitBroadcast: opts.commitBroadcastDelayMs > 0,
       leaseReads: opts.checkQuorum && (opts.defaultConsistency === "lease" || opts.allowOverride),
       logger: coreLogger(opts.logger),
     });
@@ -95,7 +96,9 @@ export class NodeRuntime implements ReadyProcessor {
     this.membership = new Membership(opts.nodeId, ns.book, ns.confState);
     // Configured addresses help until the log (replayed by the first Ready) says otherwise.
     for (const m of opts.initialMembers) this.membership.hint(m.id, m.address);
-    this.loop = new NodeLoop(this.raw, opts.tickMs, this, opts.logger);
+    this.loop = new NodeLoop(this.raw, opts.tickMs, this, opts.logger, {
+      commitBroadcastDelayMs: opts.commitBroadcastDelayMs,
+    });
     const checkAccepting = () => this.checkAccepting();
     this.writes = new Proposer({
       raw: this.raw,

@@ -51,6 +51,8 @@ export interface HostConfig {
   readonly heartbeatTick: number;
   readonly lease: boolean;
   readonly preVote: boolean;
+  /** 0: commit advances go out at once; else deferred, sent this long after (SeedPlan). */
+  readonly commitDelayUs: number;
   readonly maxSizePerMsg: number;
   readonly maxInflightMsgs: number;
   readonly knobs: UnsafeTestingKnobs | undefined;
@@ -95,6 +97,8 @@ export class SimNode implements Observed {
   private missedTicks = 0;
   private deferred: (() => void)[] = [];
   private readyScheduled = false;
+  /** A deferred commit-only broadcast is scheduled (armCommitBroadcast). */
+  private commitTimerArmed = false;
   private readonly pendingWrites = new Map<string, PendingRead>();
   private readonly pendingReads = new Map<string, PendingRead>();
   private servable: ServableRead[] = [];
@@ -160,6 +164,7 @@ export class SimNode implements Observed {
         rng: this.rng.fork(this.incarnation),
         checkQuorum: true,
         preVote: this.cfg.preVote,
+        deferCommitBroadcast: this.cfg.commitDelayUs > 0,
         readOnlyOption: this.cfg.lease ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
         maxSizePerMsg: this.cfg.maxSizePerMsg,
         maxInflightMsgs: this.cfg.maxInflightMsgs,
@@ -214,6 +219,7 @@ export class SimNode implements Observed {
     this.missedTicks = 0;
     this.deferred = [];
     this.readyScheduled = false;
+    this.commitTimerArmed = false;
     this.awaitingFsync = false;
     this.awaitingSend = false;
     this.pendingWrites.clear();
@@ -468,7 +474,25 @@ export class SimNode implements Observed {
     this.awaitingSend = false;
     this.call(() => this.raw.advance());
     this.maybeSnapshot();
+    this.armCommitBroadcast();
     this.scheduleReady();
+  }
+
+  /** Sends a deferred commit-only broadcast after commitDelayUs unless new entries carry it. */
+  private armCommitBroadcast(): void {
+    if (this.commitTimerArmed || !this.raw.hasPendingCommitBroadcast()) return;
+    this.commitTimerArmed = true;
+    const inc = this.incarnation;
+    this.env.queue.after(
+      this.cfg.commitDelayUs,
+      this.guarded(() => {
+        if (inc !== this.incarnation) return;
+        this.commitTimerArmed = false;
+        // Paused: the next Ready after the pause arms it again.
+        if (this.status !== "up" || this.paused) return;
+        if (this.call(() => this.raw.broadcastCommit())) this.scheduleReady();
+      }),
+    );
   }
 
   private sendAll(msgs: readonly Message[]): void {

@@ -36,6 +36,12 @@ export interface SeedPlan {
   /** Lease reads (ReadOnlyOption.LeaseBased) instead of ReadIndex. */
   readonly lease: boolean;
   readonly preVote: boolean;
+  /**
+   * 0: the leader sends a commit advance to followers at once. Otherwise deferCommitBroadcast,
+   * and the host sends a waiting commit-only broadcast this long after (the engine's
+   * raft.commitBroadcastDelayMs).
+   */
+  readonly commitDelayUs: number;
   readonly maxSizePerMsg: number;
   readonly maxInflightMsgs: number;
   readonly net: NetworkFaults;
@@ -78,7 +84,7 @@ export function planFromSeed(seed: number, overrides: Partial<SeedPlan> = {}): S
   ]);
   const scale = level === "calm" ? 4 : level === "rough" ? 1.5 : 0.6;
   const mean = (us: number, off = 0.1) => (rng.chance(off) ? 0 : Math.round(us * scale));
-  const plan: SeedPlan = {
+  const plan: Omit<SeedPlan, "commitDelayUs"> = {
     seed,
     voters,
     learners,
@@ -126,7 +132,10 @@ export function planFromSeed(seed: number, overrides: Partial<SeedPlan> = {}): S
     chaosUs: rng.range(2000, 4000) * MS,
     healTicks: 400,
   };
-  return { ...plan, ...overrides };
+  // Drawn from a generator of its own, so that adding it left every other draw of a seed as it was.
+  const commitRng = new SimRng(seed).fork(0xc0de);
+  const commitDelayUs = commitRng.chance(0.5) ? 0 : commitRng.pick([100, 2 * MS, 30 * MS]);
+  return { ...plan, commitDelayUs, ...overrides };
 }
 
 /** One line describing a plan, for reports. */
@@ -136,6 +145,7 @@ export function describePlan(p: SeedPlan): string {
   return (
     `${p.voters} voters + ${p.learners} learners, ${p.lease ? "lease" : "read-index"} reads, ` +
     `preVote=${p.preVote} heartbeat=${p.heartbeatTick} drift=${p.drift} ` +
+    `commitDelay=${p.commitDelayUs === 0 ? "none" : `${p.commitDelayUs}us`} ` +
     `maxSizePerMsg=${p.maxSizePerMsg} inflight=${p.maxInflightMsgs}; net ` +
     `${p.net.minDelayUs}-${p.net.maxDelayUs}us drop=${p.net.dropRate} dup=${p.net.dupRate}; ` +
     `fsync ${p.fsyncMinUs}-${p.fsyncMaxUs}us; snapshot every ${p.snapshotEvery} keep ${p.keepEntries}; ` +

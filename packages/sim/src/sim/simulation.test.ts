@@ -55,6 +55,9 @@ describe("simulator seeds", () => {
     expect(new Set(results.map((r) => r.plan.voters))).toEqual(new Set([1, 3, 5]));
     expect(results.some((r) => r.plan.lease)).toBe(true);
     expect(results.some((r) => r.plan.learners > 0)).toBe(true);
+    // Commit advances sent at once, and deferred (deferCommitBroadcast) on multi-node clusters.
+    expect(results.some((r) => r.plan.commitDelayUs === 0)).toBe(true);
+    expect(results.some((r) => r.plan.commitDelayUs > 0 && r.plan.voters > 1)).toBe(true);
     expect(sum("leadersElected")).toBeGreaterThan(SEEDS.length * 2);
     expect(sum("crashes")).toBeGreaterThan(0);
     expect(sum("lostWrites")).toBeGreaterThan(0); // torn writes happened

@@ -142,6 +142,7 @@ export class Simulation {
         heartbeatTick: p.heartbeatTick,
         lease: p.lease,
         preVote: p.preVote,
+        commitDelayUs: p.commitDelayUs,
         maxSizePerMsg: p.maxSizePerMsg,
         maxInflightMsgs: p.maxInflightMsgs,
         knobs: this.options.knobs,
