@@ -1,15 +1,18 @@
 // The benchmark: each mode's cluster started in turn (embedded, standalone, etcd), every scenario
 // run against it in the same order, its server processes' peak memory read after each scenario,
 // then the cluster stopped before the next mode starts so that the modes never share the CPU.
+
+import type { LoadResult } from "./load/run-load.js";
 import { startEmbedded } from "./modes/embedded.js";
 import { ETCD_INSTALL_HINT, etcdInstalled, etcdVersion, startEtcd } from "./modes/etcd.js";
 import type { Mode, ModeName, ModeOptions } from "./modes/mode.js";
 import { startStandalone } from "./modes/standalone.js";
 import type { BenchOptions } from "./options.js";
 import { shuttingDown } from "./proc/cleanup.js";
+import { cpuMsAll } from "./proc/cpu.js";
 import { type MachineInfo, machineInfo } from "./report/machine.js";
 import type { Row } from "./report/results.js";
-import { preloadSpec, scenario } from "./scenarios.js";
+import { type LoadSpec, preloadSpec, scenario } from "./scenarios.js";
 
 export interface BenchReport {
   readonly date: string;
@@ -86,10 +89,19 @@ export async function runBench(
             ),
           30_000,
         );
-        const result = await mode.run(s.spec).finally(() => clearInterval(ticker));
+        const { result, cpuMsPerOp } = await timedRun(mode, s.spec).finally(() =>
+          clearInterval(ticker),
+        );
         if (shuttingDown()) break;
         const peakRss = await mode.peakRss();
-        report.rows.push({ scenario: name, label: s.label, mode: m.name, result, peakRss });
+        report.rows.push({
+          scenario: name,
+          label: s.label,
+          mode: m.name,
+          result,
+          peakRss,
+          cpuMsPerOp,
+        });
         if (result.errors > 0) {
           failed = true;
           report.notes.push(
@@ -108,4 +120,20 @@ export async function runBench(
     }
   }
   return { ...report, failed };
+}
+
+/**
+ * The warmup, then the timed run with the CPU time every server process spent during it (read
+ * from /proc before and after, so the warmup is not counted), per operation.
+ */
+async function timedRun(
+  mode: Mode,
+  spec: LoadSpec,
+): Promise<{ result: LoadResult; cpuMsPerOp: number[] }> {
+  await mode.warmUp(spec);
+  const before = await cpuMsAll(mode.pids);
+  const result = await mode.run(spec);
+  const after = await cpuMsAll(mode.pids);
+  const ops = Math.max(1, result.ops);
+  return { result, cpuMsPerOp: after.map((ms, i) => (ms - (before[i] as number)) / ops) };
 }

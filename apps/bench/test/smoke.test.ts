@@ -66,12 +66,13 @@ describe("npm run bench (smoke: d-engine only, tiny counts)", () => {
     expect(run.stdout).toMatch(/^node v\d+/m);
 
     const rows = tableRows(run.stdout);
+    let servingCpuMs = 0;
     for (const mode of ["embedded", "standalone"]) {
       for (const name of SCENARIO_NAMES) {
         const s = scenario(name, scale);
         const cells = rows.get(`${s.label} ${mode}`);
         expect(cells, `row ${s.label} ${mode}\n${why}`).toBeDefined();
-        const [, , ops, , opsPerSec, p50, p99, p999, errors, rss, vs] = cells ?? [];
+        const [, , ops, , opsPerSec, p50, p99, p999, errors, rss, cpu, vs] = cells ?? [];
         expect(Number(ops)).toBe(s.spec.ops);
         expect(Number(opsPerSec?.replaceAll(",", ""))).toBeGreaterThan(0);
         for (const ms of [p50, p99, p999]) expect(Number(ms)).toBeGreaterThan(0);
@@ -80,9 +81,16 @@ describe("npm run bench (smoke: d-engine only, tiny counts)", () => {
         const mib = (rss ?? "").split("/").map(Number);
         expect(mib).toHaveLength(3);
         for (const m of mib) expect(m).toBeGreaterThan(0);
+        // CPU per operation of the same three processes (the clock counts 10 ms steps: a short
+        // run may read 0, but not every run of the serving process can).
+        const cpuMs = (cpu ?? "").split("/").map(Number);
+        expect(cpuMs, `row ${s.label} ${mode}: CPU ${cpu}`).toHaveLength(3);
+        for (const c of cpuMs) expect(c).toBeGreaterThanOrEqual(0);
+        servingCpuMs += (cpuMs[0] ?? 0) * s.spec.ops;
         expect(vs).toBe("n/a");
       }
     }
+    expect(servingCpuMs).toBeGreaterThan(0);
     expect([...rows.keys()].some((k) => k.endsWith(" etcd"))).toBe(false);
 
     // One line per goal of issue 7, the figure last; ratios need etcd, so they say n/a here.

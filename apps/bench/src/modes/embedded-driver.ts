@@ -7,6 +7,7 @@ import type { LoadSpec } from "../scenarios.js";
 
 export type DriverRequest =
   | { readonly id: number; readonly op: "status" }
+  | { readonly id: number; readonly op: "warmup"; readonly spec: LoadSpec }
   | { readonly id: number; readonly op: "run"; readonly spec: LoadSpec }
   | { readonly id: number; readonly op: "preload"; readonly spec: LoadSpec }
   | { readonly id: number; readonly op: "stop" };
@@ -62,8 +63,10 @@ async function handle(req: DriverRequest): Promise<DriverReply["value"]> {
       const s = await client.cluster.status();
       return { id: s.id, role: s.role, leaderId: s.leaderId };
     }
-    case "run":
+    case "warmup":
       await warmUp(req.spec, target, 1);
+      return true;
+    case "run":
       return runLoad(req.spec, target);
     case "preload": {
       const r = await runLoad(req.spec, target);

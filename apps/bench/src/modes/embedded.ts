@@ -123,6 +123,9 @@ export async function startEmbedded(opts: ModeOptions): Promise<Mode> {
       name: "embedded",
       pids: order.map((n) => n.child.pid ?? 0),
       dataDir: dir,
+      warmUp: async (spec: LoadSpec) => {
+        await leader.call<boolean>({ op: "warmup", spec });
+      },
       run: (spec: LoadSpec) => leader.call<LoadResult>({ op: "run", spec }),
       async preload(spec: LoadSpec) {
         await leader.call<boolean>({ op: "preload", spec });

@@ -152,10 +152,8 @@ export async function startEtcd(opts: ModeOptions): Promise<Mode> {
       name: "etcd",
       pids: order.map((m) => m?.child.pid ?? 0),
       dataDir: dir,
-      async run(spec: LoadSpec) {
-        await warmUp(spec, target, opts.connections);
-        return runLoad(spec, target);
-      },
+      warmUp: (spec: LoadSpec) => warmUp(spec, target, opts.connections),
+      run: (spec: LoadSpec) => runLoad(spec, target),
       async preload(spec: LoadSpec) {
         const r = await runLoad(spec, target);
         if (r.errors > 0) throw new Error(`etcd preload failed: ${r.firstError}`);

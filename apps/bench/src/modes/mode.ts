@@ -12,7 +12,9 @@ export interface Mode {
   readonly pids: readonly number[];
   /** Where their data lives (removed by stop). */
   readonly dataDir: string;
-  /** A warmup run, then the timed run of `spec`. */
+  /** Untimed runs of the same kind before the timed one (run-load.ts, warmUp). */
+  warmUp(spec: LoadSpec): Promise<void>;
+  /** The timed run of `spec` (after warmUp). */
   run(spec: LoadSpec): Promise<LoadResult>;
   /** Writes the read scenarios' keys (untimed). */
   preload(spec: LoadSpec): Promise<void>;

@@ -64,10 +64,8 @@ export async function startStandalone(opts: ModeOptions): Promise<Mode> {
       name: "standalone",
       pids: order.map((id) => cluster.node(id).process.pid ?? 0),
       dataDir: cluster.dir,
-      async run(spec: LoadSpec) {
-        await warmUp(spec, target, opts.connections);
-        return runLoad(spec, target);
-      },
+      warmUp: (spec: LoadSpec) => warmUp(spec, target, opts.connections),
+      run: (spec: LoadSpec) => runLoad(spec, target),
       async preload(spec: LoadSpec) {
         const r = await runLoad(spec, target);
         if (r.errors > 0) throw new Error(`standalone preload failed: ${r.firstError}`);

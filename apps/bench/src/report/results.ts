@@ -10,6 +10,11 @@ export interface Row {
   readonly result: LoadResult;
   /** Peak RSS of each server process in bytes, the one serving the load first. */
   readonly peakRss: readonly number[];
+  /**
+   * CPU time (user + system, ms) each server process spent during the timed run, per operation,
+   * in the same order; NaN where it could not be read (not Linux).
+   */
+  readonly cpuMsPerOp: readonly number[];
 }
 
 /**

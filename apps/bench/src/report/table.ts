@@ -14,6 +14,12 @@ function ms(x: number): string {
   return x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);
 }
 
+/** CPU ms per operation: three significant digits are plenty (the clock counts 10 ms steps). */
+export function cpuPerOp(x: number): string {
+  if (!Number.isFinite(x)) return "?";
+  return x >= 1 ? x.toFixed(2) : x >= 0.01 ? x.toFixed(3) : x.toFixed(4);
+}
+
 export function formatTable(rows: readonly Row[]): string {
   const header = [
     "scenario",
@@ -26,6 +32,7 @@ export function formatTable(rows: readonly Row[]): string {
     "p99.9 ms",
     "errors",
     "peak RSS MiB (serving/others)",
+    "CPU ms/op (serving/others)",
     "vs etcd",
   ];
   const body = rows.map((r) => {
@@ -47,6 +54,7 @@ export function formatTable(rows: readonly Row[]): string {
       ms(r.result.p999Ms),
       String(r.result.errors),
       r.peakRss.map((b) => Math.round(b / MiB)).join("/"),
+      r.cpuMsPerOp.map(cpuPerOp).join("/"),
       vs,
     ];
   });
