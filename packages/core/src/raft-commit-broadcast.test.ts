@@ -8,11 +8,10 @@ import { type Message, MessageType, message } from "./types.js";
 
 const deferred = (voters = [1, 2, 3]) => newLeader(1, { voters, deferCommitBroadcast: true });
 
-/** Proposes `data`, answers its appends from `from`; returns what the leader sends next. */
-function commitOne(n: ReturnType<typeof deferred>, data: string, from = [2, 3]): Message[] {
+/** Proposes `data`, has both followers acknowledge it; returns what the leader sends next. */
+function commitOne(n: ReturnType<typeof deferred>, data: string): Message[] {
   n.raw.propose(ascii(data));
-  const apps = drainAll(n);
-  replyFrom(n, apps, from);
+  replyFrom(n, drainAll(n));
   return drainAll(n);
 }
 

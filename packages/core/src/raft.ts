@@ -423,9 +423,13 @@ export class Raft {
     this.send(message({ type: MessageType.TimeoutNow, to }));
   }
 
-  /** A deferred commit-only broadcast is waiting for broadcastCommit() (deferCommitBroadcast). */
+  /**
+   * A deferred commit-only broadcast is waiting for broadcastCommit() (deferCommitBroadcast).
+   * Only a leader sets it, and a leader leaves office through becomeFollower -> reset(), which
+   * clears it.
+   */
   hasPendingCommitBroadcast(): boolean {
-    return this.role === StateRole.Leader && this.commitBcastDue;
+    return this.commitBcastDue;
   }
 
   /**

@@ -13,10 +13,8 @@ import {
   seededRng,
 } from "@d-engine/core";
 import { afterEach, describe, expect, it } from "vitest";
-import type { EngineLogger } from "../logger.js";
+import { SILENT_ENGINE_LOGGER } from "../logger.js";
 import { NodeLoop, type ReadyProcessor } from "./node-loop.js";
-
-const silent: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} } as EngineLogger;
 
 /** Node 1 of voters {1, 2, 3} in a loop whose processor persists into memory and records sends. */
 function leaderLoop(commitBroadcastDelayMs: number) {
@@ -50,7 +48,9 @@ function leaderLoop(commitBroadcastDelayMs: number) {
     },
   };
   // A tick far away: no heartbeat carries the commit index during the test.
-  const loop = new NodeLoop(raw, 60_000, processor, silent, { commitBroadcastDelayMs });
+  const loop = new NodeLoop(raw, 60_000, processor, SILENT_ENGINE_LOGGER, {
+    commitBroadcastDelayMs,
+  });
   /** Resolves with `get()` once it is defined, checked as the loop makes progress (no sleeping). */
   const until = <T>(get: () => T | undefined) =>
     new Promise<T>((resolve) => {

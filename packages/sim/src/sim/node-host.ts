@@ -482,14 +482,11 @@ export class SimNode implements Observed {
   private armCommitBroadcast(): void {
     if (this.commitTimerArmed || !this.raw.hasPendingCommitBroadcast()) return;
     this.commitTimerArmed = true;
-    const inc = this.incarnation;
+    // guarded: dropped after a crash or stop (which clear commitTimerArmed), held over a pause.
     this.env.queue.after(
       this.cfg.commitDelayUs,
       this.guarded(() => {
-        if (inc !== this.incarnation) return;
         this.commitTimerArmed = false;
-        // Paused: the next Ready after the pause arms it again.
-        if (this.status !== "up" || this.paused) return;
         if (this.call(() => this.raw.broadcastCommit())) this.scheduleReady();
       }),
     );
