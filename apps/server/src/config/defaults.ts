@@ -27,6 +27,8 @@ export const DEFAULTS: ParsedConfig = {
     checkQuorum: true,
     // packages/engine/src/options.ts: saves a message round per write; followers lag <= 2 ms more.
     commitBroadcastDelayMs: 2,
+    // packages/engine/src/runtime/held-applies.ts: followers apply several writes per transaction.
+    followerApplyDelayMs: 5,
   },
   reads: {
     defaultConsistency: "linearizable",

@@ -53,6 +53,7 @@ describe("with no configuration at all", () => {
       preVote: true,
       checkQuorum: true,
       commitBroadcastDelayMs: 2,
+      followerApplyDelayMs: 5,
     });
     expect(config.reads).toEqual({ defaultConsistency: "linearizable", allowOverride: true });
     expect(config.snapshots.policy).toBe("log-size");

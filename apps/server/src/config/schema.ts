@@ -49,6 +49,7 @@ export const configSchema = z.strictObject({
     preVote: z.boolean(),
     checkQuorum: z.boolean(),
     commitBroadcastDelayMs: count(0).max(1000),
+    followerApplyDelayMs: count(0).max(1000),
   }),
   reads: z.strictObject({
     defaultConsistency: z.enum(READ_CONSISTENCIES),

@@ -127,6 +127,15 @@ export const SETTINGS: readonly Setting[] = [
       "how long a leader waits for the next write to carry a new commit index to the followers before sending it alone (0: at once)",
   },
   {
+    path: "raft.followerApplyDelayMs",
+    env: "DENGINE_RAFT_FOLLOWER_APPLY_DELAY_MS",
+    flag: "--follower-apply-delay-ms",
+    kind: "int",
+    arg: "<ms>",
+    description:
+      "how long a follower may hold committed entries to apply several writes together (0: apply at once)",
+  },
+  {
     path: "reads.defaultConsistency",
     env: "DENGINE_READ_CONSISTENCY",
     flag: "--read-consistency",

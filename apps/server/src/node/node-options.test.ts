@@ -21,6 +21,7 @@ describe("toNodeOptions", () => {
         preVote: true,
         checkQuorum: true,
         commitBroadcastDelayMs: 2,
+        followerApplyDelayMs: 5,
       },
       reads: { defaultConsistency: "linearizable", allowOverride: true },
       snapshots: {

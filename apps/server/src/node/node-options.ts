@@ -18,6 +18,7 @@ export interface ConfiguredNodeOptions {
     readonly preVote: boolean;
     readonly checkQuorum: boolean;
     readonly commitBroadcastDelayMs: number;
+    readonly followerApplyDelayMs: number;
   };
   readonly reads: {
     readonly defaultConsistency: "linearizable" | "lease" | "eventual";

@@ -46,6 +46,8 @@ function leaderLoop(commitBroadcastDelayMs: number) {
     fatal(e) {
       throw e;
     },
+    holdsApplies: () => false,
+    applyHeld() {},
   };
   // A tick far away: no heartbeat carries the commit index during the test.
   const loop = new NodeLoop(raw, 60_000, processor, SILENT_ENGINE_LOGGER, {

@@ -11,6 +11,11 @@
 // Deferred commit broadcast: when a drain leaves the leader with a commit index its followers
 // have not been sent (RawNode.hasPendingCommitBroadcast), a short timer sends it unless a new
 // proposal's appends carry it first (options.ts, raft.commitBroadcastDelayMs).
+//
+// Held applies: when a drain leaves a follower holding committed entries back
+// (runtime/held-applies.ts), a timer queues a drain that applies them, after at most
+// raft.followerApplyDelayMs. They are applied inside the drain, so between Readies and never
+// alongside anything else the serial runs; an error there is fatal like any Ready's.
 import { isRaftError, type Message, type RawNode, type Ready } from "@d-engine/core";
 import type { EngineLogger } from "../logger.js";
 import { Serial } from "./serial.js";
@@ -24,6 +29,10 @@ export interface ReadyProcessor {
   afterDrain(): void;
   /** Processing failed: the node cannot go on (storage failure, broken contract). */
   fatal(e: unknown): void;
+  /** Whether committed entries are held back from applying (runtime/held-applies.ts). */
+  holdsApplies(): boolean;
+  /** Applies the entries held back, if any. */
+  applyHeld(): void;
 }
 
 export class NodeLoop {
@@ -40,15 +49,21 @@ export class NodeLoop {
   /** Armed while a deferred commit-only broadcast waits (see the file header). */
   private commitTimer: NodeJS.Timeout | undefined;
   private readonly commitBroadcastDelayMs: number;
+  /** Armed while the processor holds committed entries back (see the file header). */
+  private applyTimer: NodeJS.Timeout | undefined;
+  /** The apply timer fired: the next drain applies what is held first. */
+  private applyDue = false;
+  private readonly applyDelayMs: number;
 
   constructor(
     private readonly raw: RawNode,
     private readonly tickMs: number,
     private readonly processor: ReadyProcessor,
     private readonly logger: EngineLogger,
-    opts: { readonly commitBroadcastDelayMs?: number } = {},
+    opts: { readonly commitBroadcastDelayMs?: number; readonly applyDelayMs?: number } = {},
   ) {
     this.commitBroadcastDelayMs = opts.commitBroadcastDelayMs ?? 0;
+    this.applyDelayMs = opts.applyDelayMs ?? 0;
   }
 
   start(): void {
@@ -65,7 +80,7 @@ export class NodeLoop {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.disarmCommitBroadcast();
+    this.disarmTimers();
     await this.serial.idle();
   }
 
@@ -122,6 +137,10 @@ export class NodeLoop {
   private async drain(): Promise<void> {
     this.drainQueued = false;
     try {
+      if (this.applyDue) {
+        this.applyDue = false;
+        this.processor.applyHeld();
+      }
       while (!this.stopped && this.raw.hasReady()) {
         const rd = this.raw.ready();
         await this.processor.process(rd);
@@ -129,12 +148,13 @@ export class NodeLoop {
       }
       if (!this.stopped) {
         this.armCommitBroadcast();
+        this.armApplyTimer();
         this.processor.afterDrain();
       }
     } catch (e) {
       this.stopped = true;
       if (this.timer) clearInterval(this.timer);
-      this.disarmCommitBroadcast();
+      this.disarmTimers();
       this.processor.fatal(e);
     }
   }
@@ -150,9 +170,22 @@ export class NodeLoop {
     }, this.commitBroadcastDelayMs);
   }
 
-  private disarmCommitBroadcast(): void {
+  /** Starts the apply timer if the processor holds committed entries back. */
+  private armApplyTimer(): void {
+    if (this.applyTimer !== undefined || !this.processor.holdsApplies()) return;
+    this.applyTimer = setTimeout(() => {
+      this.applyTimer = undefined;
+      if (this.stopped) return;
+      this.applyDue = true;
+      this.queueDrain();
+    }, this.applyDelayMs);
+  }
+
+  private disarmTimers(): void {
     if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
+    if (this.applyTimer !== undefined) clearTimeout(this.applyTimer);
+    this.applyTimer = undefined;
   }
 
   /**

@@ -174,6 +174,11 @@ export class ReadQueue {
     return index >= 0 && index <= this.appliedSeen ? index : -1;
   }
 
+  /** Whether a read waits for the state machine to apply its index. */
+  waitsForApply(): boolean {
+    return this.applying.length > 0;
+  }
+
   /** Serves every read whose index the state machine has reached. */
   serve(applied: number): void {
     if (applied > this.appliedSeen) this.appliedSeen = applied;

@@ -3,7 +3,8 @@
 // contract's order (packages/core/README.md): send the early messages, persist (snapshot, entries,
 // hard state; one fsync for the batch), send the acknowledgements, apply committed entries (one
 // applyBatch; membership changes to the core and the address book), answer writers and readers;
-// the loop then advances the core.
+// the loop then advances the core. A follower may hold committed entries back for a few
+// milliseconds and apply several Readies' worth together (held-applies.ts).
 import { performance } from "node:perf_hooks";
 import { NotLeaderError, UnavailableError } from "@d-engine/client";
 import {
@@ -39,6 +40,7 @@ import { SnapshotSender } from "../snapshots/snapshot-sender.js";
 import { EngineLogStorage } from "../storage/engine-log-storage.js";
 import { type NodeStorage, openNodeStorage } from "../storage/open-node-storage.js";
 import { WatchHub } from "../watch/watch-hub.js";
+import { HeldApplies, mayHold } from "./held-applies.js";
 
 export class NodeRuntime implements ReadyProcessor {
   readonly raw: RawNode;
@@ -63,8 +65,10 @@ export class NodeRuntime implements ReadyProcessor {
   /** Watches on this node's state machine (followers' too). */
   readonly watches: WatchHub;
   private transportImpl: PeerTransport | undefined;
-  /** The last index applied (state machine and membership), as delivered by Readies. */
+  /** The last index applied (state machine and membership); held entries are not counted. */
   applied: number;
+  /** Committed entries this follower has not applied yet (held-applies.ts). */
+  private readonly held = new HeldApplies();
   private accepting = true;
   private failure: unknown;
   private wasLeader = false;
@@ -98,6 +102,7 @@ export class NodeRuntime implements ReadyProcessor {
     for (const m of opts.initialMembers) this.membership.hint(m.id, m.address);
     this.loop = new NodeLoop(this.raw, opts.tickMs, this, opts.logger, {
       commitBroadcastDelayMs: opts.commitBroadcastDelayMs,
+      applyDelayMs: opts.followerApplyDelayMs,
     });
     const checkAccepting = () => this.checkAccepting();
     this.writes = new Proposer({
@@ -249,6 +254,7 @@ export class NodeRuntime implements ReadyProcessor {
     if (rd.softState) this.onSoftState(rd.softState);
     this.sendAll(rd.messages);
     if (rd.snapshot) {
+      this.applyHeld();
       this.applied = await this.snapshots.install(rd.snapshot);
       this.leaseTracker.onRestore();
       this.logStorage.minSnapshotIndex = Math.max(this.logStorage.minSnapshotIndex, this.applied);
@@ -262,9 +268,34 @@ export class NodeRuntime implements ReadyProcessor {
       this.metrics.persisted(persistStart, performance.now());
     }
     this.sendAll(rd.messagesAfterPersist);
-    if (rd.committedEntries.length > 0) this.apply(rd.committedEntries);
+    this.applyCommitted(rd.committedEntries);
     this.readQueue.onReadStates(rd.readStates);
     this.readQueue.onDropped(rd.droppedReads);
+    // A read waiting for the state machine does not wait for the held entries' timer.
+    if (this.held.size > 0 && this.readQueue.waitsForApply()) this.applyHeld();
+    this.readQueue.serve(this.ns.kv.appliedIndex());
+  }
+
+  /** Applies a Ready's committed entries, or holds them back (held-applies.ts). */
+  private applyCommitted(committed: readonly Entry[]): void {
+    const role = this.raw.raft.role;
+    const delayMs = this.opts.followerApplyDelayMs;
+    if (mayHold(delayMs, role, this.writes.waiters.size, committed)) {
+      if (committed.length > 0 && this.held.hold(committed)) this.applyHeld();
+      return;
+    }
+    this.applyHeld();
+    if (committed.length > 0) this.apply(committed);
+  }
+
+  holdsApplies(): boolean {
+    return this.held.size > 0;
+  }
+
+  /** Applies every entry held back, in order (the loop calls it when their delay is up). */
+  applyHeld(): void {
+    if (this.held.size === 0) return;
+    this.apply(this.held.take());
     this.readQueue.serve(this.ns.kv.appliedIndex());
   }
 
@@ -435,6 +466,15 @@ export class NodeRuntime implements ReadyProcessor {
       }
     }
     await this.loop.stop();
+    // Held entries are in the log and a restart would apply them; applying them now leaves the
+    // state machine where this node's acknowledgements put it. Not after a fatal error.
+    if (this.failure === undefined) {
+      try {
+        this.applyHeld();
+      } catch (e) {
+        this.logger.warn(`applying held entries on stop failed: ${(e as Error).message}`);
+      }
+    }
     this.writes.waiters.failAll("the node is stopping; the write's outcome is unknown");
     this.readQueue.failAll("the node is stopping");
     this.leader.failAll("the node is stopping");

@@ -53,6 +53,8 @@ export interface HostConfig {
   readonly preVote: boolean;
   /** 0: commit advances go out at once; else deferred, sent this long after (SeedPlan). */
   readonly commitDelayUs: number;
+  /** 0: apply committed entries at once. Else a follower may hold plain commands this long. */
+  readonly applyHoldUs: number;
   readonly maxSizePerMsg: number;
   readonly maxInflightMsgs: number;
   readonly knobs: UnsafeTestingKnobs | undefined;
@@ -81,6 +83,9 @@ interface ServableRead extends PendingRead {
 
 export type NodeStatus = "up" | "down" | "stopped";
 
+/** As the engine's: held entries are applied once this many wait. */
+const MAX_HELD_ENTRIES = 128;
+
 export class SimNode implements Observed {
   raw!: RawNode;
   kv = new KvStore();
@@ -93,12 +98,27 @@ export class SimNode implements Observed {
   awaitingFsync = false;
   /** The Ready is durable but its acknowledgements are not sent yet. */
   awaitingSend = false;
-  readonly stats = { ticks: 0, steps: 0, readies: 0, crashes: 0, pauses: 0, snapshots: 0 };
+  readonly stats = {
+    ticks: 0,
+    steps: 0,
+    readies: 0,
+    crashes: 0,
+    pauses: 0,
+    snapshots: 0,
+    /** Readies whose committed entries were held back (applied later, together). */
+    heldApplies: 0,
+  };
   private missedTicks = 0;
   private deferred: (() => void)[] = [];
   private readyScheduled = false;
   /** A deferred commit-only broadcast is scheduled (armCommitBroadcast). */
   private commitTimerArmed = false;
+  /** Committed entries this follower holds back (the engine's runtime/held-applies.ts). */
+  private held: Entry[] = [];
+  /** The timer that applies held entries is scheduled (armApplyTimer). */
+  private applyTimerArmed = false;
+  /** It fired while a Ready was in flight: that Ready's finish applies them first. */
+  private applyDue = false;
   private readonly pendingWrites = new Map<string, PendingRead>();
   private readonly pendingReads = new Map<string, PendingRead>();
   private servable: ServableRead[] = [];
@@ -220,6 +240,10 @@ export class SimNode implements Observed {
     this.deferred = [];
     this.readyScheduled = false;
     this.commitTimerArmed = false;
+    // Held entries were only in memory: the restart applies them again from the log.
+    this.held = [];
+    this.applyTimerArmed = false;
+    this.applyDue = false;
     this.awaitingFsync = false;
     this.awaitingSend = false;
     this.pendingWrites.clear();
@@ -414,6 +438,8 @@ export class SimNode implements Observed {
     // 2. Persist: snapshot (restoring the state machine from it), entries, then hard state.
     if (rd.snapshot) {
       const s = rd.snapshot;
+      // As the engine does: what is held is applied before the snapshot replaces it.
+      this.applyHeld();
       this.disk.write({ kind: "snapshot", snap: s });
       this.kv = KvStore.decode(s.data, s.metadata.index);
       this.confState = s.metadata.confState;
@@ -456,26 +482,77 @@ export class SimNode implements Observed {
   private finishReady(rd: ReturnType<RawNode["ready"]>): void {
     // 3. Acknowledgements and votes, now that the write is durable.
     this.sendAll(rd.messagesAfterPersist);
-    // 4. Apply committed entries.
-    const committed = rd.committedEntries;
-    for (const e of committed) this.applyEntry(e);
-    const last = committed[committed.length - 1];
-    if (last) {
-      this.disk.write({
-        kind: "checkpoint",
-        cp: { applied: this.kv.applied, data: this.kv.encode(), confState: this.confState },
-      });
+    // 4. Apply committed entries, or hold them (a follower's plain commands).
+    if (this.applyDue) {
+      this.applyDue = false;
+      this.applyHeld();
     }
-    // 5. Reads.
+    const committed = rd.committedEntries;
+    if (this.mayHold(committed)) {
+      if (committed.length > 0) this.stats.heldApplies++;
+      for (const e of committed) this.held.push(e);
+      if (this.held.length >= MAX_HELD_ENTRIES) this.applyHeld();
+    } else {
+      this.applyHeld();
+      this.applyEntries(committed);
+    }
+    // 5. Reads (a read waiting for the state machine does not wait for the held entries).
     for (const rs of rd.readStates) this.onReadState(rs);
     for (const ctx of rd.droppedReads) this.onDroppedRead(ctx);
+    if (this.held.length > 0 && this.servable.length > 0) this.applyHeld();
     this.serveReads();
     // 6. Advance.
     this.awaitingSend = false;
     this.call(() => this.raw.advance());
     this.maybeSnapshot();
     this.armCommitBroadcast();
+    this.armApplyTimer();
     this.scheduleReady();
+  }
+
+  /** Whether a Ready's committed entries may be held: the engine's mayHold (held-applies.ts). */
+  private mayHold(entries: readonly Entry[]): boolean {
+    if (this.cfg.applyHoldUs <= 0 || this.raw.raft.role !== "follower") return false;
+    if (this.pendingWrites.size > 0) return false;
+    for (const e of entries) if (e.type !== EntryType.Normal) return false;
+    return true;
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    for (const e of entries) this.applyEntry(e);
+    if (entries.length > 0) {
+      this.disk.write({
+        kind: "checkpoint",
+        cp: { applied: this.kv.applied, data: this.kv.encode(), confState: this.confState },
+      });
+    }
+  }
+
+  private applyHeld(): void {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    this.applyEntries(held);
+  }
+
+  /** Applies held entries after applyHoldUs (between Readies, as the engine's loop does). */
+  private armApplyTimer(): void {
+    if (this.applyTimerArmed || this.held.length === 0) return;
+    this.applyTimerArmed = true;
+    this.env.queue.after(
+      this.cfg.applyHoldUs,
+      this.guarded(() => {
+        this.applyTimerArmed = false;
+        if (this.awaitingFsync || this.awaitingSend) {
+          this.applyDue = true;
+          return;
+        }
+        this.applyHeld();
+        this.serveReads();
+        this.env.checker.now = this.env.queue.now;
+        this.env.checker.observe(this);
+      }),
+    );
   }
 
   /** Sends a deferred commit-only broadcast after commitDelayUs unless new entries carry it. */

@@ -42,6 +42,11 @@ export interface SeedPlan {
    * raft.commitBroadcastDelayMs).
    */
   readonly commitDelayUs: number;
+  /**
+   * 0: every node applies committed entries at once. Otherwise a follower may hold plain
+   * commands back this long and apply several together (the engine's raft.followerApplyDelayMs).
+   */
+  readonly applyHoldUs: number;
   readonly maxSizePerMsg: number;
   readonly maxInflightMsgs: number;
   readonly net: NetworkFaults;
@@ -84,7 +89,7 @@ export function planFromSeed(seed: number, overrides: Partial<SeedPlan> = {}): S
   ]);
   const scale = level === "calm" ? 4 : level === "rough" ? 1.5 : 0.6;
   const mean = (us: number, off = 0.1) => (rng.chance(off) ? 0 : Math.round(us * scale));
-  const plan: Omit<SeedPlan, "commitDelayUs"> = {
+  const plan: Omit<SeedPlan, "commitDelayUs" | "applyHoldUs"> = {
     seed,
     voters,
     learners,
@@ -135,7 +140,10 @@ export function planFromSeed(seed: number, overrides: Partial<SeedPlan> = {}): S
   // Drawn from a generator of its own, so that adding it left every other draw of a seed as it was.
   const commitRng = new SimRng(seed).fork(0xc0de);
   const commitDelayUs = commitRng.chance(0.5) ? 0 : commitRng.pick([100, 2 * MS, 30 * MS]);
-  return { ...plan, commitDelayUs, ...overrides };
+  // Its own generator too, for the same reason.
+  const holdRng = new SimRng(seed).fork(0x401d);
+  const applyHoldUs = holdRng.chance(0.5) ? 0 : holdRng.pick([100, 5 * MS, 30 * MS]);
+  return { ...plan, commitDelayUs, applyHoldUs, ...overrides };
 }
 
 /** One line describing a plan, for reports. */
@@ -146,6 +154,7 @@ export function describePlan(p: SeedPlan): string {
     `${p.voters} voters + ${p.learners} learners, ${p.lease ? "lease" : "read-index"} reads, ` +
     `preVote=${p.preVote} heartbeat=${p.heartbeatTick} drift=${p.drift} ` +
     `commitDelay=${p.commitDelayUs === 0 ? "none" : `${p.commitDelayUs}us`} ` +
+    `applyHold=${p.applyHoldUs === 0 ? "none" : `${p.applyHoldUs}us`} ` +
     `maxSizePerMsg=${p.maxSizePerMsg} inflight=${p.maxInflightMsgs}; net ` +
     `${p.net.minDelayUs}-${p.net.maxDelayUs}us drop=${p.net.dropRate} dup=${p.net.dupRate}; ` +
     `fsync ${p.fsyncMinUs}-${p.fsyncMaxUs}us; snapshot every ${p.snapshotEvery} keep ${p.keepEntries}; ` +

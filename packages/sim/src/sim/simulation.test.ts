@@ -58,6 +58,9 @@ describe("simulator seeds", () => {
     // Commit advances sent at once, and deferred (deferCommitBroadcast) on multi-node clusters.
     expect(results.some((r) => r.plan.commitDelayUs === 0)).toBe(true);
     expect(results.some((r) => r.plan.commitDelayUs > 0 && r.plan.voters > 1)).toBe(true);
+    // Followers holding committed entries back (the engine's raft.followerApplyDelayMs).
+    expect(results.some((r) => r.plan.applyHoldUs === 0)).toBe(true);
+    expect(sum("heldApplies")).toBeGreaterThan(0);
     expect(sum("leadersElected")).toBeGreaterThan(SEEDS.length * 2);
     expect(sum("crashes")).toBeGreaterThan(0);
     expect(sum("lostWrites")).toBeGreaterThan(0); // torn writes happened

@@ -143,6 +143,7 @@ export class Simulation {
         lease: p.lease,
         preVote: p.preVote,
         commitDelayUs: p.commitDelayUs,
+        applyHoldUs: p.applyHoldUs,
         maxSizePerMsg: p.maxSizePerMsg,
         maxInflightMsgs: p.maxInflightMsgs,
         knobs: this.options.knobs,
@@ -289,6 +290,7 @@ export class Simulation {
       messagesDropped: this.network.stats.dropped + this.network.stats.cut,
       messagesDuplicated: this.network.stats.duplicated,
       lostWrites: [...this.nodes.values()].reduce((s, n) => s + n.disk.stats.lostWrites, 0),
+      heldApplies: [...this.nodes.values()].reduce((s, n) => s + n.stats.heldApplies, 0),
     };
     return {
       seed: this.seed,
