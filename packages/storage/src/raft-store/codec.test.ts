@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { EMPTY_CONF_STATE, type Entry, EntryType, seededRng } from "@d-engine/core";
-import { EntrySchema } from "@d-engine/proto";
+import { EntrySchema, HardStateSchema } from "@d-engine/proto";
 import { describe, expect, it } from "vitest";
 import {
   decodeEntry,
@@ -74,6 +74,38 @@ describe("entry codec", () => {
     const e = decodeEntry(Buffer.from(bytes));
     bytes.fill(0);
     expect(e.data).toEqual(Uint8Array.from([1, 2, 3]));
+  });
+});
+
+describe("hard state codec", () => {
+  const seed = 11;
+  it(`encodes exactly like protobuf-es and decodes back (seed ${seed})`, () => {
+    const rng = seededRng(seed);
+    const big = [0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1];
+    const num = (): number =>
+      rng.nextInt(2) === 0 ? (big[rng.nextInt(big.length)] as number) : rng.nextInt(1_000_000);
+    for (let n = 0; n < 500; n++) {
+      const hs = { term: num(), vote: num(), commit: num() };
+      const viaProtobufEs = toBinary(
+        HardStateSchema,
+        create(HardStateSchema, {
+          term: BigInt(hs.term),
+          vote: BigInt(hs.vote),
+          commit: BigInt(hs.commit),
+        }),
+      );
+      const mine = encodeHardState(hs);
+      expect(Buffer.from(mine).equals(Buffer.from(viaProtobufEs))).toBe(true);
+      expect(decodeHardState(mine)).toEqual(hs);
+    }
+  });
+
+  it("refuses what a uint64 field cannot hold", () => {
+    expect(() => encodeHardState({ term: -1, vote: 0, commit: 0 })).toThrow(/hard state term -1/);
+    expect(() => encodeHardState({ term: 1, vote: 0.5, commit: 0 })).toThrow(/hard state vote/);
+    expect(() => encodeHardState({ term: 1, vote: 0, commit: 2 ** 53 })).toThrow(
+      /hard state commit/,
+    );
   });
 });
 
