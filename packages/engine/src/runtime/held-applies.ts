@@ -10,9 +10,11 @@
 // - Nothing a follower says depends on its state machine: it acknowledges entries once they are
 //   durable in its log, before and regardless of applying them. A crash loses only the holding;
 //   the log holds the entries and a restart applies them from the state machine's own index.
-// - The core counts held entries as applied. The core uses that only for membership changes,
-//   and those are never held: a conf change (or any entry that is not a plain command) applies
-//   at once, after everything held, in log order.
+// - The core counts held entries as applied. Besides knowing which committed entries to hand
+//   out next, it uses its applied index for membership changes (refusing a new one, or a
+//   campaign, while one is unapplied) and, on a leader, for its uncommitted-size limit. Leaders
+//   never hold, and membership changes are never held: a conf change (or any entry that is not
+//   a plain command) applies at once, after everything held, in log order.
 // - Reads wait for the state machine's own index (ReadQueue.serve gets kv.appliedIndex()), so a
 //   linearizable read on a follower never sees a held-back state; one that waits makes the
 //   runtime apply what it holds at once. Snapshots are taken at the runtime's applied index,
