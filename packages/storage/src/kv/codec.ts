@@ -969,7 +969,30 @@ export function metaFromProto(m: pb.KvStateMeta, where: string): StateMeta {
   };
 }
 
+/** Reused: each meta record is copied out of it (finish). */
+const metaWriter = new WireWriter(64);
+
+/**
+ * The state machine's meta record, written by hand: every applied batch rewrites it (on the
+ * leader, on each write's path), and protobuf-es's toBinary goes through bigint for its four
+ * uint64 fields. The bytes are protobuf-es's (codec.test.ts compares them); a number protobuf-es
+ * would refuse goes to protobuf-es, which throws.
+ */
 export function encodeMeta(m: StateMeta): Uint8Array {
+  const numbers = [m.appliedIndex, m.revision, m.compactRevision, m.logTimeMs];
+  if (!numbers.every(isU64)) return encodeMetaWithProtobuf(m);
+  const w = metaWriter;
+  w.pos = 0;
+  w.uintField(1, KV_FORMAT_VERSION);
+  w.uintField(2, m.appliedIndex);
+  w.uintField(3, m.revision);
+  w.uintField(4, m.compactRevision);
+  w.uintField(5, m.logTimeMs);
+  return w.finish();
+}
+
+/** encodeMeta without the fast path (exported for the tests that compare the two). */
+export function encodeMetaWithProtobuf(m: StateMeta): Uint8Array {
   return toBinary(pb.KvStateMetaSchema, metaToProto(m));
 }
 
