@@ -137,6 +137,45 @@ describe("followers holding committed entries", () => {
     expect(f.status().appliedIndex).toBe(committed);
   });
 
+  it.each([
+    { delay: MINUTE, seed: 1700 },
+    { delay: 5, seed: 1800 },
+  ])(
+    "linearizable reads on followers racing a writer see every write acknowledged before they began (hold $delay ms)",
+    async ({ delay, seed }) => {
+      const { leader, followers } = await cluster(delay, seed);
+      // One register written with increasing values: a read that began after the write of v
+      // was acknowledged must return v or later, and never a value not yet written when it ended.
+      const WRITES = 150;
+      let acked = 0;
+      let invoked = 0;
+      const writer = (async () => {
+        for (let v = 1; v <= WRITES; v++) {
+          invoked = v;
+          await leader.api.put("reg", String(v));
+          acked = v;
+        }
+      })();
+      const violations: string[] = [];
+      let reads = 0;
+      const reader = async (f: RaftNode) => {
+        while (acked < WRITES) {
+          const floor = acked;
+          const kv = await f.api.get("reg", { consistency: "linearizable", timeoutMs: 5_000 });
+          const got = kv ? Number(text(kv.value)) : 0;
+          const ceiling = invoked;
+          reads++;
+          if (got < floor || got > ceiling) {
+            violations.push(`node ${f.id} read ${got}, outside [${floor}, ${ceiling}]`);
+          }
+        }
+      };
+      await Promise.all([writer, ...followers.map(reader)]);
+      expect(violations).toEqual([]);
+      expect(reads).toBeGreaterThan(10);
+    },
+  );
+
   it("with the delay 0 nothing is held", async () => {
     const { leader, followers } = await cluster(0, 1600);
     await leader.api.put("k", "v");
