@@ -176,7 +176,7 @@ describe("followers holding committed entries", () => {
     },
   );
 
-  it("with the delay 0 nothing is held", async () => {
+  it("with the delay 0 (holding off) followers apply with no timer and no read", async () => {
     const { leader, followers } = await cluster(0, 1600);
     await leader.api.put("k", "v");
     const index = leader.status().appliedIndex;

@@ -254,7 +254,7 @@ export class NodeRuntime implements ReadyProcessor {
     if (rd.softState) this.onSoftState(rd.softState);
     this.sendAll(rd.messages);
     if (rd.snapshot) {
-      this.applyHeld();
+      this.applyHeldEntries();
       this.applied = await this.snapshots.install(rd.snapshot);
       this.leaseTracker.onRestore();
       this.logStorage.minSnapshotIndex = Math.max(this.logStorage.minSnapshotIndex, this.applied);
@@ -272,7 +272,7 @@ export class NodeRuntime implements ReadyProcessor {
     this.readQueue.onReadStates(rd.readStates);
     this.readQueue.onDropped(rd.droppedReads);
     // A read waiting for the state machine does not wait for the held entries' timer.
-    if (this.held.size > 0 && this.readQueue.waitsForApply()) this.applyHeld();
+    if (this.readQueue.waitsForApply()) this.applyHeldEntries();
     this.readQueue.serve(this.ns.kv.appliedIndex());
   }
 
@@ -281,10 +281,10 @@ export class NodeRuntime implements ReadyProcessor {
     const role = this.raw.raft.role;
     const delayMs = this.opts.followerApplyDelayMs;
     if (mayHold(delayMs, role, this.writes.waiters.size, committed)) {
-      if (committed.length > 0 && this.held.hold(committed)) this.applyHeld();
+      if (committed.length > 0 && this.held.hold(committed)) this.applyHeldEntries();
       return;
     }
-    this.applyHeld();
+    this.applyHeldEntries();
     if (committed.length > 0) this.apply(committed);
   }
 
@@ -292,11 +292,16 @@ export class NodeRuntime implements ReadyProcessor {
     return this.held.size > 0;
   }
 
-  /** Applies every entry held back, in order (the loop calls it when their delay is up). */
+  /** The loop's call when the held entries' delay is up: apply them, serve what waited. */
   applyHeld(): void {
     if (this.held.size === 0) return;
-    this.apply(this.held.take());
+    this.applyHeldEntries();
     this.readQueue.serve(this.ns.kv.appliedIndex());
+  }
+
+  /** Applies every entry held back, in order (process() serves the reads itself). */
+  private applyHeldEntries(): void {
+    if (this.held.size > 0) this.apply(this.held.take());
   }
 
   /**
@@ -470,7 +475,7 @@ export class NodeRuntime implements ReadyProcessor {
     // state machine where this node's acknowledgements put it. Not after a fatal error.
     if (this.failure === undefined) {
       try {
-        this.applyHeld();
+        this.applyHeldEntries();
       } catch (e) {
         this.logger.warn(`applying held entries on stop failed: ${(e as Error).message}`);
       }

@@ -979,8 +979,9 @@ const metaWriter = new WireWriter(64);
  * would refuse goes to protobuf-es, which throws.
  */
 export function encodeMeta(m: StateMeta): Uint8Array {
-  const numbers = [m.appliedIndex, m.revision, m.compactRevision, m.logTimeMs];
-  if (!numbers.every(isU64)) return encodeMetaWithProtobuf(m);
+  const safe =
+    isU64(m.appliedIndex) && isU64(m.revision) && isU64(m.compactRevision) && isU64(m.logTimeMs);
+  if (!safe) return encodeMetaWithProtobuf(m);
   const w = metaWriter;
   w.pos = 0;
   w.uintField(1, KV_FORMAT_VERSION);
