@@ -79,6 +79,10 @@ export class CachingLogStore implements LogStore {
     });
   }
 
+  setInlineWriteBytes(maxBytes: number): void {
+    this.backend.setInlineWriteBytes?.(maxBytes);
+  }
+
   sync(): Promise<void> {
     if (this.closed) return Promise.reject(this.closedError());
     return this.queue.drain();

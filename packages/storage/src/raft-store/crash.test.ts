@@ -136,6 +136,7 @@ describe("crash recovery (SIGKILL at seeded moments)", () => {
 
   for (const [backend, seed] of [
     ["file", 1001],
+    ["file-inline", 3003],
     ["lmdb", 2002],
   ] as const) {
     it(`${backend}: keeps every write reported durable, ${KILLS_PER_BACKEND} kills (seed ${seed})`, async () => {

@@ -23,6 +23,8 @@ export interface LogBackend {
   readonly readDurable: DurableReader;
   /** Releases files (no writes are pending when this is called). */
   close(): Promise<void>;
+  /** See LogStore.setInlineWriteBytes (backends without a thread-pool write leave it out). */
+  setInlineWriteBytes?(maxBytes: number): void;
 }
 
 /** The first index an op writes or removes (for the cache's durability watermark). */

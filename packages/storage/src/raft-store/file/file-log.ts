@@ -8,7 +8,7 @@
 //     crashed half-way and are deleted;
 //   * a log that ends before the marker, or disagrees with the marker's term, is refused.
 
-import { constants, readSync } from "node:fs";
+import { constants, readSync, writevSync } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { EMPTY_CONF_STATE, type Entry, entrySize, type Logger } from "@d-engine/core";
@@ -34,7 +34,8 @@ import {
 // Segments are written with O_DSYNC: each write returns once its data is on disk, the same
 // guarantee as a write followed by fdatasync, in one system call and one trip through libuv's
 // thread pool instead of two. On a 2-core machine each hand-off to the pool is a context switch
-// the event loop waits for (docs/benchmarks.md). Truncation still sets `dirty` and is fsynced.
+// the event loop waits for (docs/benchmarks.md); writes within setInlineWriteBytes's limit (a
+// follower's small appends) skip the pool altogether. Truncation still sets `dirty` and is fsynced.
 // Where the platform has no O_DSYNC (Windows), every write marks the segment dirty instead and
 // the fdatasync after it does the work.
 const O_DSYNC: number = constants.O_DSYNC ?? 0;
@@ -77,6 +78,8 @@ class FileLogBackend implements LogBackend {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private dirChanged = false;
+  /** Writes up to this size go out synchronously (LogStore.setInlineWriteBytes); 0: none. */
+  private inlineWriteBytes = 0;
 
   private constructor(
     private readonly dir: string,
@@ -298,6 +301,10 @@ class FileLogBackend implements LogBackend {
     return out;
   };
 
+  setInlineWriteBytes(maxBytes: number): void {
+    this.inlineWriteBytes = Math.max(0, maxBytes);
+  }
+
   async close(): Promise<void> {
     for (const s of this.segments) await s.fh.close();
     this.segments.length = 0;
@@ -365,7 +372,10 @@ class FileLogBackend implements LogBackend {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    const { bytesWritten } = await seg.fh.writev(bufs, seg.size);
+    const bytesWritten =
+      total <= this.inlineWriteBytes
+        ? writevSync(seg.fh.fd, bufs, seg.size)
+        : (await seg.fh.writev(bufs, seg.size)).bytesWritten;
     if (bytesWritten !== total) {
       throw new StorageError(
         "io",

@@ -47,6 +47,30 @@ export const memoryBackend: BackendFactory = {
   },
 };
 
+/**
+ * The file backend writing everything from the calling thread (LogStore.setInlineWriteBytes, as a
+ * follower writes its small appends): the same contract must hold.
+ */
+export const fileInlineBackend: BackendFactory = {
+  name: "file (inline writes)",
+  async place() {
+    const dir = await tempDir("file-inline");
+    return {
+      where: dir,
+      open: async (o = {}) => {
+        const stores = await openFileStores(dir, {
+          segmentBytes: 16 * 1024,
+          ...o,
+          logger: SILENT_LOGGER,
+        });
+        stores.log.setInlineWriteBytes?.(Number.MAX_SAFE_INTEGER);
+        return stores;
+      },
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
 export const fileBackend: BackendFactory = {
   name: "file",
   async place() {

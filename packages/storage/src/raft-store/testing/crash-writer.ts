@@ -19,9 +19,15 @@ import { entriesFor } from "./entries.js";
 /** Small segments, so that kills land around segment rolls and compactions delete files. */
 export const CRASH_SEGMENT_BYTES = 32 * 1024;
 
-export function openForCrashTest(backend: string, dir: string): Promise<RaftStores> {
-  if (backend === "file") {
-    return openFileStores(dir, { segmentBytes: CRASH_SEGMENT_BYTES, logger: SILENT_LOGGER });
+export async function openForCrashTest(backend: string, dir: string): Promise<RaftStores> {
+  if (backend === "file" || backend === "file-inline") {
+    const stores = await openFileStores(dir, {
+      segmentBytes: CRASH_SEGMENT_BYTES,
+      logger: SILENT_LOGGER,
+    });
+    // Every append written in place (as a follower writes its small ones).
+    if (backend === "file-inline") stores.log.setInlineWriteBytes?.(Number.MAX_SAFE_INTEGER);
+    return stores;
   }
   if (backend === "lmdb") return openLmdbStores(dir);
   throw new Error(`unknown backend ${backend}`);
@@ -29,7 +35,8 @@ export function openForCrashTest(backend: string, dir: string): Promise<RaftStor
 
 async function main(): Promise<void> {
   const [backend, dir, seedArg] = process.argv.slice(2);
-  if (!backend || !dir || !seedArg) throw new Error("usage: crash-writer <file|lmdb> <dir> <seed>");
+  if (!backend || !dir || !seedArg)
+    throw new Error("usage: crash-writer <file|file-inline|lmdb> <dir> <seed>");
   const rng: Rng = seededRng(Number(seedArg));
   const stores = await openForCrashTest(backend, dir);
   const { log, hardState } = stores;
