@@ -112,9 +112,9 @@ export const WRITE_WARMUP_MS = 10_000;
  * - Writes: until WRITE_WARMUP_MAX_OPS writes or WRITE_WARMUP_MS. Measured on a fresh embedded
  *   three-node cluster, one client, rounds of 500 writes: 271, 339, 426 and 489 writes/s in the
  *   first four rounds, then 600-720 (p99 10.6 ms falling to 3.3-5.3 ms); with V8's optimizing
- *   compiler off (--no-opt) every round ran at ~300/s, so the climb is the compiler. A single
- *   client's writes reach steady speed after about 2,300; a warmup of 200 left the timed run's
- *   first ~4,000 writes in the climb.
+ *   compiler off (--no-opt) rounds of 2,000 ran at 280-343/s with no climb: it is the compiler.
+ *   A single client's writes reach steady speed after about 2,300; a warmup of 200 left the
+ *   timed run's first ~4,000 writes in the climb.
  */
 export async function warmUp(spec: LoadSpec, target: Target, connections: number): Promise<void> {
   const round = warmupSpec(spec, connections);
