@@ -48,42 +48,35 @@ export const memoryBackend: BackendFactory = {
 };
 
 /**
- * The file backend writing everything from the calling thread (LogStore.setInlineWriteBytes, as a
- * follower writes its small appends): the same contract must hold.
+ * The file backend in a fresh temporary directory. `inline`: every write goes out from the
+ * calling thread (LogStore.setInlineWriteBytes, as a follower writes its small appends), under the
+ * same contract.
  */
-export const fileInlineBackend: BackendFactory = {
-  name: "file (inline writes)",
-  async place() {
-    const dir = await tempDir("file-inline");
-    return {
-      where: dir,
-      open: async (o = {}) => {
-        const stores = await openFileStores(dir, {
-          segmentBytes: 16 * 1024,
-          ...o,
-          logger: SILENT_LOGGER,
-        });
-        stores.log.setInlineWriteBytes?.(Number.MAX_SAFE_INTEGER);
-        return stores;
-      },
-      dispose: () => rm(dir, { recursive: true, force: true }),
-    };
-  },
-};
+function fileFactory(name: string, inline: boolean): BackendFactory {
+  return {
+    name,
+    async place() {
+      const dir = await tempDir(inline ? "file-inline" : "file");
+      return {
+        where: dir,
+        open: async (o = {}) => {
+          // Small segments by default, so that tests cross segment boundaries all the time.
+          const stores = await openFileStores(dir, {
+            segmentBytes: 16 * 1024,
+            ...o,
+            logger: SILENT_LOGGER,
+          });
+          if (inline) stores.log.setInlineWriteBytes?.(Number.MAX_SAFE_INTEGER);
+          return stores;
+        },
+        dispose: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  };
+}
 
-export const fileBackend: BackendFactory = {
-  name: "file",
-  async place() {
-    const dir = await tempDir("file");
-    return {
-      where: dir,
-      // Small segments by default, so that tests cross segment boundaries all the time.
-      open: (o = {}) =>
-        openFileStores(dir, { segmentBytes: 16 * 1024, ...o, logger: SILENT_LOGGER }),
-      dispose: () => rm(dir, { recursive: true, force: true }),
-    };
-  },
-};
+export const fileBackend = fileFactory("file", false);
+export const fileInlineBackend = fileFactory("file (inline writes)", true);
 
 export const lmdbBackend: BackendFactory = {
   name: "lmdb",
