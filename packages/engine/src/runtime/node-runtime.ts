@@ -128,7 +128,7 @@ export class NodeRuntime implements ReadyProcessor {
       notLeader: (hint) => this.notLeader(hint),
     });
     // A node starts as a follower (onSoftState keeps this in step with its role).
-    ns.stores.log.setInlineWriteBytes?.(FOLLOWER_INLINE_WRITE_BYTES);
+    ns.stores.log.setInlineWriteBytes(FOLLOWER_INLINE_WRITE_BYTES);
     this.readQueue = new ReadQueue(this.raw, opts.nodeId);
     this.reader = new Reader(this.readQueue, this.loop, opts, checkAccepting);
     this.leader = new LeaderWatch((e) =>
@@ -384,7 +384,7 @@ export class NodeRuntime implements ReadyProcessor {
       );
     }
     this.wasLeader = isLeader;
-    this.ns.stores.log.setInlineWriteBytes?.(isLeader ? 0 : FOLLOWER_INLINE_WRITE_BYTES);
+    this.ns.stores.log.setInlineWriteBytes(isLeader ? 0 : FOLLOWER_INLINE_WRITE_BYTES);
     this.leaseTracker.onLeadership(isLeader, this.raw.raft.log.lastIndex());
     if (ss.lead !== this.leader.leader) {
       this.metrics.leaderChanged();

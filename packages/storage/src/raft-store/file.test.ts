@@ -33,7 +33,7 @@ describe("file log: inline writes", () => {
       const place = await fileInlineBackend.place();
       try {
         const stores = await place.open();
-        stores.log.setInlineWriteBytes?.(limit);
+        stores.log.setInlineWriteBytes(limit);
         // The first append opens a segment file (through the thread pool, whatever the limit).
         await stores.log.append([entry(1)]);
         const before = segmentBytes(place.where);

@@ -45,12 +45,9 @@ export interface LogStore extends LogReads {
   /**
    * Writes of at most `maxBytes` go to disk from the calling thread, as one synchronous durable
    * write, instead of through the thread pool (0, the default: never). The same bytes reach the
-   * disk in the same order and are just as durable when the write resolves; the difference is
-   * where the waiting happens. A follower's append is on every write's critical path and is
-   * small: written in place, it skips the hand-off to a pool thread and back, and the wait for
-   * its main thread to be scheduled again (docs/benchmarks.md, session 10), at the price of
-   * blocking its event loop for the write (a fraction of a millisecond on a healthy disk). Stores
-   * that never write through the thread pool (memory, LMDB) ignore it.
+   * disk in the same order and are just as durable when the write resolves; the calling thread
+   * blocks for the write. Backends that never write through the thread pool (memory, LMDB)
+   * ignore it. The engine's use, and why: FOLLOWER_INLINE_WRITE_BYTES in node-runtime.ts.
    */
-  setInlineWriteBytes?(maxBytes: number): void;
+  setInlineWriteBytes(maxBytes: number): void;
 }

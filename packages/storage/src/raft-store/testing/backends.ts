@@ -48,10 +48,21 @@ export const memoryBackend: BackendFactory = {
 };
 
 /**
- * The file backend in a fresh temporary directory. `inline`: every write goes out from the
- * calling thread (LogStore.setInlineWriteBytes, as a follower writes its small appends), under the
- * same contract.
+ * File stores in `dir` for tests, silent. `inline`: every log write goes out from the calling
+ * thread (LogStore.setInlineWriteBytes, as a follower writes its small appends), under the same
+ * contract.
  */
+export async function openTestFileStores(
+  dir: string,
+  options: StoreOptions & { readonly segmentBytes: number },
+  inline: boolean,
+): Promise<RaftStores> {
+  const stores = await openFileStores(dir, { ...options, logger: SILENT_LOGGER });
+  if (inline) stores.log.setInlineWriteBytes(Number.MAX_SAFE_INTEGER);
+  return stores;
+}
+
+/** The file backend in a fresh temporary directory (see openTestFileStores for `inline`). */
 function fileFactory(name: string, inline: boolean): BackendFactory {
   return {
     name,
@@ -59,16 +70,8 @@ function fileFactory(name: string, inline: boolean): BackendFactory {
       const dir = await tempDir(inline ? "file-inline" : "file");
       return {
         where: dir,
-        open: async (o = {}) => {
-          // Small segments by default, so that tests cross segment boundaries all the time.
-          const stores = await openFileStores(dir, {
-            segmentBytes: 16 * 1024,
-            ...o,
-            logger: SILENT_LOGGER,
-          });
-          if (inline) stores.log.setInlineWriteBytes?.(Number.MAX_SAFE_INTEGER);
-          return stores;
-        },
+        // Small segments by default, so that tests cross segment boundaries all the time.
+        open: (o = {}) => openTestFileStores(dir, { segmentBytes: 16 * 1024, ...o }, inline),
         dispose: () => rm(dir, { recursive: true, force: true }),
       };
     },

@@ -10,24 +10,23 @@
 //   D <seq>                                that write is durable
 //
 // Usage: node crash-writer.js <file|lmdb> <dir> <seed>
-import { type Rng, SILENT_LOGGER, seededRng } from "@d-engine/core";
-import { openFileStores } from "../file/index.js";
+import { type Rng, seededRng } from "@d-engine/core";
 import { openLmdbStores } from "../lmdb/index.js";
 import type { RaftStores } from "../stores.js";
+import { openTestFileStores } from "./backends.js";
 import { entriesFor } from "./entries.js";
 
 /** Small segments, so that kills land around segment rolls and compactions delete files. */
 export const CRASH_SEGMENT_BYTES = 32 * 1024;
 
-export async function openForCrashTest(backend: string, dir: string): Promise<RaftStores> {
+export function openForCrashTest(backend: string, dir: string): Promise<RaftStores> {
   if (backend === "file" || backend === "file-inline") {
-    const stores = await openFileStores(dir, {
-      segmentBytes: CRASH_SEGMENT_BYTES,
-      logger: SILENT_LOGGER,
-    });
-    // Every append written in place (as a follower writes its small ones).
-    if (backend === "file-inline") stores.log.setInlineWriteBytes?.(Number.MAX_SAFE_INTEGER);
-    return stores;
+    // file-inline: every append written in place (as a follower writes its small ones).
+    return openTestFileStores(
+      dir,
+      { segmentBytes: CRASH_SEGMENT_BYTES },
+      backend === "file-inline",
+    );
   }
   if (backend === "lmdb") return openLmdbStores(dir);
   throw new Error(`unknown backend ${backend}`);
