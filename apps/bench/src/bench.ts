@@ -10,6 +10,7 @@ import { startStandalone } from "./modes/standalone.js";
 import type { BenchOptions } from "./options.js";
 import { shuttingDown } from "./proc/cleanup.js";
 import { cpuMsAll } from "./proc/cpu.js";
+import { probeDisk } from "./proc/disk-probe.js";
 import { type MachineInfo, machineInfo } from "./report/machine.js";
 import type { Row } from "./report/results.js";
 import { type LoadSpec, preloadSpec, scenario } from "./scenarios.js";
@@ -30,9 +31,14 @@ export async function runBench(
   progress: (line: string) => void,
 ): Promise<BenchReport> {
   const version = await etcdVersion();
+  // Before any cluster starts: the probe must have the disk to itself. The load average is read
+  // first, so that it is not the probe's.
+  const load = machineInfo(version);
+  progress("probing the disk");
+  const disk = await probeDisk(diskProbeAppends(opts.ops));
   const report: BenchReport = {
     date: new Date().toISOString(),
-    machine: machineInfo(version),
+    machine: { ...load, disk },
     options: opts,
     rows: [],
     notes: [],
@@ -120,6 +126,11 @@ export async function runBench(
     }
   }
   return { ...report, failed };
+}
+
+/** Durable appends per writer in the disk probe: 2,000 at full size, fewer in a scaled-down run. */
+export function diskProbeAppends(ops: number): number {
+  return Math.max(20, Math.round(2_000 * Math.min(1, ops)));
 }
 
 /**

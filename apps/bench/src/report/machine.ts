@@ -1,5 +1,6 @@
 // What the machine is, printed above the table: figures mean little without it.
 import { cpus, loadavg, totalmem } from "node:os";
+import { type DiskProbe, describeDisk } from "../proc/disk-probe.js";
 
 export interface MachineInfo {
   readonly cores: number;
@@ -10,9 +11,11 @@ export interface MachineInfo {
   readonly etcd: string | undefined;
   /** 1-minute load average when the benchmark started: other work skews every figure. */
   readonly loadAtStart: number;
+  /** How long the disk takes to make a small append durable (the single-client write floor). */
+  readonly disk: DiskProbe | undefined;
 }
 
-export function machineInfo(etcd: string | undefined): MachineInfo {
+export function machineInfo(etcd: string | undefined, disk?: DiskProbe): MachineInfo {
   const c = cpus();
   return {
     cores: c.length,
@@ -22,6 +25,7 @@ export function machineInfo(etcd: string | undefined): MachineInfo {
     platform: `${process.platform} ${process.arch}`,
     etcd,
     loadAtStart: loadavg()[0] ?? 0,
+    disk,
   };
 }
 
@@ -29,5 +33,6 @@ export function describeMachine(m: MachineInfo): string {
   return [
     `machine: ${m.cores} cores, ${m.cpuModel}, ${m.ramGiB} GiB RAM, ${m.platform}`,
     `node ${m.node}, etcd ${m.etcd ?? "not installed"}, load average ${m.loadAtStart.toFixed(2)} at start`,
+    ...(m.disk ? [describeDisk(m.disk)] : []),
   ].join("\n");
 }
