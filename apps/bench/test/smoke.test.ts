@@ -64,7 +64,9 @@ describe("npm run bench (smoke: d-engine only, tiny counts)", () => {
     expect(run.code, why).toBe(0);
     expect(run.stdout).toMatch(/^machine: \d+ cores, .+ GiB RAM/m);
     expect(run.stdout).toMatch(/^node v\d+/m);
-    expect(run.stdout).toMatch(/^disk: \d+-byte durable \(O_DSYNC\) appends in .+ 3 writers at once/m);
+    expect(run.stdout).toMatch(
+      /^disk: \d+-byte durable \(O_DSYNC\) appends in .+ 3 writers at once/m,
+    );
 
     const rows = tableRows(run.stdout);
     let servingCpuMs = 0;
