@@ -39,7 +39,8 @@ export interface PipelineHandlerOptions {
 }
 
 type Outcome = PipelineResult["result"];
-type ResultInit = { id: bigint; result: Outcome };
+/** One call's result as the response message carries it. */
+export type ResultInit = { id: bigint; result: Outcome };
 
 /** The Pipeline handler over `calls`. */
 export function pipelineHandler(
@@ -51,9 +52,22 @@ export function pipelineHandler(
 ) => AsyncIterable<{
   results: ResultInit[];
 }> {
+  return (reqs, ctx) => pipelineResponses(calls, opts, reqs, ctx.signal);
+}
+
+/**
+ * One Pipeline stream's response messages for its request messages `reqs`: what both the
+ * connect-es handler above and the hand-written HTTP/2 path (pipeline-server.ts) serve. `signal`
+ * aborts when the stream ends or breaks.
+ */
+export function pipelineResponses(
+  calls: KvCalls,
+  opts: PipelineHandlerOptions,
+  reqs: AsyncIterable<PipelineRequest>,
+  signal: AbortSignal,
+): AsyncGenerator<{ results: ResultInit[] }> {
   const maxInFlight = Math.max(1, opts.maxInFlight ?? PIPELINE_MAX_IN_FLIGHT);
-  return (reqs, ctx) =>
-    new PipelineStream(calls, maxInFlight, ctx.signal, opts.shutdownSignal).serve(reqs);
+  return new PipelineStream(calls, maxInFlight, signal, opts.shutdownSignal).serve(reqs);
 }
 
 /** One Pipeline stream's state: its running calls and its results not yet sent. */

@@ -10,8 +10,15 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import { type DEngineClient, HTTP2_WINDOW_BYTES, type Limits } from "@d-engine/client";
+import {
+  DEFAULT_LIMITS,
+  type DEngineClient,
+  HTTP2_WINDOW_BYTES,
+  type Limits,
+} from "@d-engine/client";
 import { apiRoutes } from "../api/api-routes.js";
+import { kvCalls } from "../api/kv-calls.js";
+import { PIPELINE_PATH, pipelineWire, servePipeline } from "../api/pipeline-server.js";
 import { consoleLogger, type TransportLogger } from "../log.js";
 import { peerRoutes } from "../peer/peer-routes.js";
 import { REPLICATE_PATH, serveReplicate } from "../peer/replicate-server.js";
@@ -65,6 +72,15 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   const paths = new Map<string, UniversalHandler>();
   for (const h of router.handlers) paths.set(h.requestPath, withMalformedAsInvalidArgument(h));
 
+  // KvService.Pipeline in the protocols the Node client speaks, by hand (pipeline-server.ts).
+  const pipeline = {
+    calls: kvCalls(opts.api, { ...DEFAULT_LIMITS, ...opts.limits }),
+    options: {
+      shutdownSignal: peerStop.signal,
+      maxMessageBytes: opts.readMaxBytes ?? 64 * 1024 * 1024,
+    },
+  };
+
   const replicate = {
     identity: opts.identity,
     handler: opts.peerHandler,
@@ -80,6 +96,13 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
       // request is never read, so it never touches the stream.
       serveReplicate(req.stream, req.headers, replicate);
       return;
+    }
+    if (path === PIPELINE_PATH) {
+      const wire = pipelineWire(req.headers);
+      if (wire) {
+        servePipeline(req.stream, wire, pipeline.calls, pipeline.options);
+        return;
+      }
     }
     const h = paths.get(path);
     if (!h) {
