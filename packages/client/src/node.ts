@@ -5,6 +5,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { createNetworkClient, type NetworkClient } from "./client/network-client.js";
 import type { ClientOptions } from "./client/options.js";
 import { WindowedSessionManager } from "./node/http2.js";
+import { http2PipelineOpener } from "./node/pipeline-stream.js";
 
 export type { NetworkClient } from "./client/network-client.js";
 export type { ClientOptions } from "./client/options.js";
@@ -30,18 +31,29 @@ export interface NodeClientOptions extends ClientOptions {
 
 /** A d-engine client for Node: one HTTP/2 connection per node it talks to. */
 export function createClient(opts: NodeClientOptions): NetworkClient {
-  const managers = new Set<WindowedSessionManager>();
-  return createNetworkClient(opts, {
-    pipeline: opts.pipeline ?? true,
-    create(baseUrl) {
-      const sessionManager = new WindowedSessionManager(baseUrl, {
+  const managers = new Map<string, WindowedSessionManager>();
+  const protocol = opts.protocol ?? "connect";
+  /** One connection per node: the unary calls' transport and the Pipeline stream share it. */
+  const manager = (baseUrl: string): WindowedSessionManager => {
+    let m = managers.get(baseUrl);
+    if (!m) {
+      m = new WindowedSessionManager(baseUrl, {
         ...(opts.http2WindowBytes ? { windowBytes: opts.http2WindowBytes } : {}),
         // Detect a dead connection with open calls within seconds, not at the OS's TCP timeout.
         pingIntervalMs: 10_000,
         pingTimeoutMs: 5_000,
         idleConnectionTimeoutMs: 5 * 60_000,
       });
-      managers.add(sessionManager);
+      managers.set(baseUrl, m);
+    }
+    return m;
+  };
+  return createNetworkClient(opts, {
+    pipeline: opts.pipeline ?? true,
+    // The hot path's stream on node:http2 directly (node/pipeline-stream.ts says why).
+    openPipeline: (baseUrl) => http2PipelineOpener(manager(baseUrl), protocol),
+    create(baseUrl) {
+      const sessionManager = manager(baseUrl);
       const common = {
         baseUrl,
         sessionManager,
@@ -49,12 +61,12 @@ export function createClient(opts: NodeClientOptions): NetworkClient {
         // connect-node advertises gzip by default; compressing is slower than sending here.
         acceptCompression: [],
       };
-      return opts.protocol === "grpc"
+      return protocol === "grpc"
         ? createGrpcTransport(common)
         : createConnectTransport({ ...common, httpVersion: "2" });
     },
     close() {
-      for (const m of managers) m.abort();
+      for (const m of managers.values()) m.abort();
       managers.clear();
     },
   });

@@ -99,6 +99,12 @@ export interface KvPipelineOptions {
   readonly idleMs?: number;
 }
 
+/** Opens one Pipeline stream: its response messages for the request messages `requests`. */
+export type PipelineOpener = (
+  requests: AsyncIterable<PipelineRequest>,
+  signal: AbortSignal,
+) => AsyncIterable<PipelineResponse>;
+
 /** One endpoint's pipeline: its current stream, or unary calls if the server has no Pipeline. */
 export class KvPipeline {
   /** The KvService calls, over the pipeline where it can. */
@@ -113,6 +119,8 @@ export class KvPipeline {
     private readonly unary: Client<typeof KvService>,
     readonly baseUrl: string,
     opts: KvPipelineOptions = {},
+    /** How streams open (default: the Pipeline RPC through the unary calls' transport). */
+    private readonly opener?: PipelineOpener,
   ) {
     this.maxCallsPerMessage = Math.max(1, opts.maxCallsPerMessage ?? 1024);
     this.idleMs = Math.max(1, opts.idleMs ?? 30_000);
@@ -175,7 +183,7 @@ export class KvPipeline {
     requests: AsyncIterable<PipelineRequest>,
     signal: AbortSignal,
   ): AsyncIterable<PipelineResponse> {
-    return this.unary.pipeline(requests, { signal });
+    return this.opener ? this.opener(requests, signal) : this.unary.pipeline(requests, { signal });
   }
 
   /** The server has no Pipeline: from now on, unary calls. */

@@ -101,7 +101,7 @@ import {
 import { fromU64 } from "../wire/numbers.js";
 import { rangeBounds } from "../wire/range-txn.js";
 import { toWireSession } from "../wire/values.js";
-import { type AttemptCall, KvPipeline, type KvStub } from "./kv-pipeline.js";
+import { type AttemptCall, KvPipeline, type KvStub, type PipelineOpener } from "./kv-pipeline.js";
 import { type ClientOptions, toBaseUrl } from "./options.js";
 import { CallScope, now, raceAbort } from "./scope.js";
 import { randomClientId, SessionAllocator } from "./sessions.js";
@@ -115,6 +115,11 @@ export interface TransportFactory {
    * KvService.Pipeline stream per endpoint (kv-pipeline.ts) instead of one HTTP/2 stream each.
    */
   readonly pipeline?: boolean;
+  /**
+   * Opens a Pipeline stream to `baseUrl` some way cheaper than the transport's (Node: on
+   * node:http2 directly, node/pipeline-stream.ts); without it, through the transport.
+   */
+  openPipeline?(baseUrl: string): PipelineOpener;
 }
 
 export interface NetworkClient extends DEngineClient {
@@ -704,7 +709,7 @@ class ClientImpl implements NetworkClient {
       const kv = createConnectClient(KvService, t);
       let kvStub: KvStub = kv;
       if (this.transports.pipeline) {
-        const p = new KvPipeline(kv, url);
+        const p = new KvPipeline(kv, url, {}, this.transports.openPipeline?.(url));
         this.pipelines.push(p);
         kvStub = p.stub;
       }

@@ -11,6 +11,8 @@ import {
   createGrpcTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
+import { createClient as createDEngineClient } from "@d-engine/client/node";
+import { envelope } from "@d-engine/client/wire";
 import {
   GetRequestSchema,
   KvService,
@@ -21,7 +23,6 @@ import {
   PutRequestSchema,
 } from "@d-engine/proto/api";
 import { describe, expect, it } from "vitest";
-import { envelope } from "../peer/grpc-wire.js";
 import { FakeApi } from "../testing/fake-api.js";
 import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
 import { Channel } from "../util/channel.js";
@@ -90,6 +91,26 @@ describe("Pipeline on node:http2", () => {
       expect(put?.results.map((r) => [r.id, r.result.case])).toEqual([[1n, "put"]]);
       expect(got?.results[0]?.id).toBe(2n);
       expect(gotValue(got)).toBe("v1");
+    });
+  }
+
+  for (const protocol of ["connect", "grpc"] as const) {
+    it(`serves the Node client's own stream in ${protocol}, both ends by hand`, async () => {
+      const api = new FakeApi(1);
+      const server = await serveFakeApi(api, cleanups, { asLeader: true });
+      const client = createDEngineClient({ endpoints: [server.address], protocol });
+      cleanups.push(() => client.close());
+      const puts = await Promise.all(["a", "b", "c"].map((k) => client.put(k, `v-${k}`)));
+      expect(puts.map((p) => p.revision).sort()).toEqual([1, 2, 3]);
+      const got = await Promise.all(["a", "b", "c", "none"].map((k) => client.get(k)));
+      expect(got.map((kv) => (kv ? Buffer.from(kv.value).toString() : null))).toEqual([
+        "v-a",
+        "v-b",
+        "v-c",
+        null,
+      ]);
+      // One stream carried them: the fake saw every call, none as a unary RPC of its own.
+      expect(api.calls.filter((c) => c.method === "put")).toHaveLength(3);
     });
   }
 

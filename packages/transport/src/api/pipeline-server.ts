@@ -1,8 +1,8 @@
-// KvService.Pipeline on node:http2 directly, as Replicate is (grpc-wire.ts says why): the same
-// PipelineStream (pipeline-routes.ts) runs the calls, but its request and response messages go
-// straight between the HTTP/2 stream and protobuf-es, not through connect-es's generic streaming
-// pipeline (a universal request and response, async-iterable transforms, a serializer and an
-// envelope transform per message). The bytes on the wire are the protocols' own, so every client
+// KvService.Pipeline on node:http2 directly, as Replicate is (@d-engine/client's
+// wire/envelopes.ts says why): the same PipelineStream (pipeline-routes.ts) runs the calls, but
+// its request and response messages go straight between the HTTP/2 stream and protobuf-es, not
+// through connect-es's generic streaming pipeline (a universal request and response,
+// async-iterable transforms, a serializer and an envelope transform per message). The bytes on the wire are the protocols' own, so every client
 // interoperates; startNodeServer sends a Pipeline stream here when it speaks one of the two
 // protocols the Node client uses, binary and uncompressed:
 // - gRPC ("application/grpc", "application/grpc+proto"): the status in trailers;
@@ -14,14 +14,13 @@ import type * as http2 from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createEndStreamSerialization, endStreamFlag } from "@connectrpc/connect/protocol-connect";
+import { AsyncQueue, EnvelopeReader, envelope, statusTrailers } from "@d-engine/client/wire";
 import {
   KvService,
   type PipelineRequest,
   PipelineRequestSchema,
   PipelineResponseSchema,
 } from "@d-engine/proto/api";
-import { EnvelopeReader, envelope, statusTrailers } from "../peer/grpc-wire.js";
-import { AsyncQueue } from "../util/async-queue.js";
 import type { KvCalls } from "./kv-calls.js";
 import { type PipelineHandlerOptions, pipelineResponses } from "./pipeline-routes.js";
 

@@ -1,8 +1,8 @@
 // The sending side of peer traffic (gRPC protocol, HTTP/2, no compression, 4 MiB flow-control
 // windows). One long-lived Replicate stream per peer carries batches: what send() queues in one
 // turn is written at the turn's end (a microtask) as one frame, by hand on the HTTP/2 stream
-// (grpc-wire.ts: connect-es's streaming pipeline cost a third of a round trip); while the
-// stream's buffer is full, messages queue and go out together on 'drain'.
+// (@d-engine/client's wire/envelopes.ts: connect-es's streaming pipeline cost a third of a round
+// trip); while the stream's buffer is full, messages queue and go out together on 'drain'.
 //
 // A peer that cannot be reached costs nothing: its messages are dropped and reported through
 // onUnreachable (Raft retries on its own schedule), and the stream is reopened after a capped,
@@ -13,6 +13,13 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { WindowedSessionManager } from "@d-engine/client";
+import {
+  ENVELOPE_HEADER_BYTES,
+  EnvelopeReader,
+  GRPC_CONTENT_TYPE,
+  sealEnvelope,
+  statusError,
+} from "@d-engine/client/wire";
 import type { Message, NodeId } from "@d-engine/core";
 import {
   type InstallSnapshotRequest,
@@ -27,13 +34,6 @@ import { crc32c } from "@node-rs/crc32";
 import { silentLogger, type TransportLogger } from "../log.js";
 import { Channel } from "../util/channel.js";
 import { approxMessageBytes } from "./codec.js";
-import {
-  ENVELOPE_HEADER_BYTES,
-  EnvelopeReader,
-  GRPC_CONTENT_TYPE,
-  sealEnvelope,
-  statusError,
-} from "./grpc-wire.js";
 import { makeHello } from "./hello.js";
 import { encodeReplicateRequest } from "./message-encoding.js";
 import { REPLICATE_PATH } from "./replicate-server.js";
@@ -143,8 +143,9 @@ class PeerLink {
   }
 
   /**
-   * Opens the Replicate stream (grpc-wire.ts): the hello goes in the first frame with whatever
-   * is queued; the peer answers the hello with its id, and ends the call with a gRPC status.
+   * Opens the Replicate stream (wire/envelopes.ts in @d-engine/client): the hello goes in the
+   * first frame with whatever is queued; the peer answers the hello with its id, and ends the
+   * call with a gRPC status.
    */
   private connect(): void {
     this.state = "connecting";

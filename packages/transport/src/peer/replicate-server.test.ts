@@ -5,13 +5,13 @@
 import * as http2 from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { EnvelopeReader, envelope, GRPC_CONTENT_TYPE, statusError } from "@d-engine/client/wire";
 import { type Message, MessageType, message, type NodeId } from "@d-engine/core";
 import { PeerHelloSchema, ReplicateResponseSchema } from "@d-engine/proto/peer";
 import { describe, expect, it } from "vitest";
 import type { NodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
 import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
-import { EnvelopeReader, envelope, GRPC_CONTENT_TYPE, statusError } from "./grpc-wire.js";
 import { makeHello } from "./hello.js";
 import { encodeReplicateRequest } from "./message-encoding.js";
 import { REPLICATE_PATH } from "./replicate-server.js";

@@ -1,18 +1,18 @@
-// The receiving side of the Replicate stream, on node:http2 directly (grpc-wire.ts says why).
-// startNodeServer hands it every request for RaftPeerService/Replicate; InstallSnapshot and the
-// client API stay on Connect. It speaks gRPC: the first frame's hello is checked (cluster, ids)
-// and answered with this node's id; every frame's messages are decoded by hand
-// (message-decoding.ts), checked to travel from the hello's node to this one, and delivered to
-// the engine in order. Anything wrong ends the stream with a gRPC status naming it; the server
-// goes on serving everyone else.
+// The receiving side of the Replicate stream, on node:http2 directly (@d-engine/client's
+// wire/envelopes.ts says why). startNodeServer hands it every request for
+// RaftPeerService/Replicate; InstallSnapshot and the client API stay on Connect. It speaks gRPC:
+// the first frame's hello is checked (cluster, ids) and answered with this node's id; every
+// frame's messages are decoded by hand (message-decoding.ts), checked to travel from the hello's
+// node to this one, and delivered to the engine in order. Anything wrong ends the stream with a
+// gRPC status naming it; the server goes on serving everyone else.
 import type * as http2 from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { EnvelopeReader, envelope, GRPC_CONTENT_TYPE, statusTrailers } from "@d-engine/client/wire";
 import type { Message } from "@d-engine/core";
 import { PeerHelloSchema, RaftPeerService, ReplicateResponseSchema } from "@d-engine/proto/peer";
 import { CodecError } from "@d-engine/proto/raft-codec";
 import type { TransportLogger } from "../log.js";
-import { EnvelopeReader, envelope, GRPC_CONTENT_TYPE, statusTrailers } from "./grpc-wire.js";
 import { type CheckedHello, checkHello } from "./hello.js";
 import { decodeReplicateRequest } from "./message-decoding.js";
 import type { PeerHandler, PeerIdentity } from "./types.js";

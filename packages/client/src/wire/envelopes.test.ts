@@ -1,9 +1,28 @@
 import { Code } from "@connectrpc/connect";
-import { seededRng } from "@d-engine/core";
 import { describe, expect, it } from "vitest";
-import { EnvelopeReader, envelope, statusError, statusTrailers } from "./grpc-wire.js";
+import {
+  END_STREAM_FLAG,
+  EnvelopeReader,
+  envelope,
+  statusError,
+  statusTrailers,
+} from "./envelopes.js";
 
 const SEED = 4_242;
+
+/** A small seeded generator (mulberry32): the test's cuts are the same on every run. */
+function seededRng(seed: number): { nextInt(n: number): number } {
+  let a = seed >>> 0;
+  return {
+    nextInt(n: number): number {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    },
+  };
+}
 
 describe("gRPC envelopes", () => {
   it(`reads messages back however the stream is cut (seed ${SEED})`, () => {
@@ -47,6 +66,27 @@ describe("gRPC envelopes", () => {
       expect((e as { code: Code }).code).toBe(Code.ResourceExhausted);
       expect(String(e)).toMatch(/11 bytes is over the limit of 10/);
     }
+  });
+});
+
+describe("Connect's end of stream", () => {
+  const endOf = (body: Uint8Array): Uint8Array => {
+    const e = envelope(body);
+    e[0] = END_STREAM_FLAG;
+    return e;
+  };
+
+  it("keeps the end-of-stream body apart when asked to, and refuses anything after it", () => {
+    const reader = new EnvelopeReader(100, true);
+    const wire = Buffer.concat([envelope(Uint8Array.of(7)), endOf(Uint8Array.of(123, 125))]);
+    expect(reader.push(wire.subarray(0, 8)).map((b) => [...b])).toEqual([[7]]);
+    expect(reader.push(wire.subarray(8))).toEqual([]);
+    expect([...(reader.endStream ?? [])]).toEqual([123, 125]);
+    expect(() => reader.push(envelope(Uint8Array.of(1)))).toThrow(/after the end of the stream/);
+  });
+
+  it("refuses an end-of-stream envelope where none is expected", () => {
+    expect(() => new EnvelopeReader(100).push(endOf(Uint8Array.of(1)))).toThrow(/flags 2/);
   });
 });
 

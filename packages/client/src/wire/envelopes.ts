@@ -1,11 +1,16 @@
-// The gRPC wire format over HTTP/2, the little of it the Replicate stream needs, so that its hot
-// path runs on node:http2 directly instead of through connect-es's generic streaming pipeline
-// (async iterables, a serializer and an envelope transform per frame). On a 2-core machine that
-// pipeline cost about a third of a replication round trip (docs/benchmarks.md). The bytes are
-// gRPC's own: a Connect (or any gRPC) client or server of RaftPeerService still interoperates.
+// The 5-byte message envelopes of gRPC and of Connect's streaming protocol over HTTP/2, and gRPC's
+// status trailers: the little of the two protocols that the streams written by hand on
+// node:http2 need, so that their hot paths skip connect-es's generic streaming pipeline (async
+// iterables, a serializer and an envelope transform per message). On a 2-core machine that
+// pipeline cost about a third of a replication round trip (docs/benchmarks.md). Used by the
+// server's Replicate and Pipeline streams (@d-engine/transport) and by the Node client's Pipeline
+// stream (node/pipeline-stream.ts). The bytes are the protocols' own: any client or server
+// interoperates.
 //
-// A message is an envelope: 1 flag byte (0: not compressed), a 4-byte big-endian length, the
-// protobuf bytes. The status comes last, in trailers (grpc-status, grpc-message).
+// A message is an envelope: 1 flag byte, a 4-byte big-endian length, the protobuf bytes. Flags are
+// 0 for a message; a compressed one (1) is refused. gRPC ends a call with trailers (grpc-status,
+// grpc-message); Connect with a last envelope flagged END_STREAM_FLAG holding a JSON
+// EndStreamResponse.
 import { Code, ConnectError } from "@connectrpc/connect";
 
 export const GRPC_CONTENT_TYPE = "application/grpc+proto";
@@ -34,15 +39,27 @@ export function sealEnvelope(framed: Uint8Array): Uint8Array {
   return framed;
 }
 
+/** Connect's flag on the envelope that ends a stream (its body: a JSON EndStreamResponse). */
+export const END_STREAM_FLAG = 2;
+
 /**
- * Cuts a stream of bytes (HTTP/2 DATA chunks, split anywhere) into gRPC message bodies. A
- * compressed message or one over `maxBytes` is refused with InvalidArgument / ResourceExhausted.
+ * Cuts a stream of bytes (HTTP/2 DATA chunks, split anywhere) into message bodies. A compressed
+ * message or one over `maxBytes` is refused with InvalidArgument / ResourceExhausted. With
+ * `acceptEndStream` (a Connect client reading responses), an envelope flagged END_STREAM_FLAG is
+ * kept in `endStream` and must be the last; otherwise any flag but 0 is refused.
  */
 export class EnvelopeReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
+  /** The body of the end-of-stream envelope, once read (acceptEndStream only). */
+  endStream: Uint8Array | undefined;
+  /** The flags of the envelope whose header was read last. */
+  private flags = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly acceptEndStream = false,
+  ) {}
 
   /** Adds `chunk`; returns the messages it completed, in order (plain Uint8Array views). */
   push(data: Uint8Array): Uint8Array[] {
@@ -55,7 +72,7 @@ export class EnvelopeReader {
       while (chunk.length - pos >= 5) {
         const n = this.header(chunk, pos);
         if (chunk.length - pos - 5 < n) break;
-        out.push(chunk.subarray(pos + 5, pos + 5 + n));
+        this.deliver(chunk.subarray(pos + 5, pos + 5 + n), out);
         pos += 5 + n;
       }
       if (pos === chunk.length) return out;
@@ -69,8 +86,13 @@ export class EnvelopeReader {
       const n = this.header(head, 0);
       if (this.buffered < 5 + n) return out;
       const whole = this.take(5 + n);
-      out.push(whole.subarray(5));
+      this.deliver(whole.subarray(5), out);
     }
+  }
+
+  private deliver(body: Uint8Array, out: Uint8Array[]): void {
+    if (this.flags === END_STREAM_FLAG) this.endStream = body;
+    else out.push(body);
   }
 
   /** Bytes of an unfinished message held (a stream that ends with some was cut short). */
@@ -80,12 +102,16 @@ export class EnvelopeReader {
 
   private header(buf: Uint8Array, pos: number): number {
     const flags = buf[pos] as number;
-    if (flags !== 0) {
+    if (this.endStream !== undefined) {
+      throw new ConnectError("a message after the end of the stream", Code.InvalidArgument);
+    }
+    if (flags !== 0 && !(flags === END_STREAM_FLAG && this.acceptEndStream)) {
       throw new ConnectError(
-        `a gRPC message with flags ${flags} (compressed messages are not accepted)`,
+        `a message with flags ${flags} (compressed messages are not accepted)`,
         Code.InvalidArgument,
       );
     }
+    this.flags = flags;
     const n =
       (((buf[pos + 1] as number) << 24) >>> 0) +
       ((buf[pos + 2] as number) << 16) +
