@@ -1,7 +1,9 @@
 // One node's network face: a cleartext HTTP/2 server (connect-node) serving the peer service and
-// the client services on one port, in the Connect, gRPC and gRPC-Web protocols; Replicate, the
-// replication stream, is gRPC written by hand (replicate-server.ts). Browsers need an HTTP/1.1 or
-// TLS listener for connect-web; this server is for nodes and Node clients.
+// the client services on one port, in the Connect, gRPC and gRPC-Web protocols. Two streams on
+// the hot path are written by hand on node:http2 instead: Replicate, the replication stream
+// (replicate-server.ts), and KvService.Pipeline in the protocols the Node client speaks
+// (pipeline-server.ts). Browsers need an HTTP/1.1 or TLS listener for connect-web; this server is
+// for nodes and Node clients.
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
