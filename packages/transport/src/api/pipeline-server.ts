@@ -1,27 +1,24 @@
 // KvService.Pipeline on node:http2 directly, as Replicate is (@d-engine/client's
 // wire/envelopes.ts says why): the same PipelineStream (pipeline-routes.ts) runs the calls, but
-// its request and response messages go straight between the HTTP/2 stream and protobuf-es, not
-// through connect-es's generic streaming pipeline (a universal request and response,
-// async-iterable transforms, a serializer and an envelope transform per message). The bytes on the wire are the protocols' own, so every client
-// interoperates; startNodeServer sends a Pipeline stream here when it speaks one of the two
-// protocols the Node client uses, binary and uncompressed:
+// its request and response messages go straight between the HTTP/2 stream and protobuf (requests
+// read by protobuf-es, responses written by hand: pipeline-encoding.ts), not through connect-es's
+// generic streaming pipeline (a universal request and response, async-iterable transforms, a
+// serializer and an envelope transform per message). The bytes on the wire are the protocols'
+// own, so every client interoperates; startNodeServer sends a Pipeline stream here when it speaks
+// one of the two protocols the Node client uses, binary and uncompressed:
 // - gRPC ("application/grpc", "application/grpc+proto"): the status in trailers;
 // - Connect streaming ("application/connect+proto"): the status in a last message flagged
 //   end-of-stream, a JSON EndStreamResponse.
 // Anything else (JSON, gRPC-Web, compression, a stream deadline) stays with connect-es, which
 // serves the same PipelineStream.
 import type * as http2 from "node:http2";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createEndStreamSerialization, endStreamFlag } from "@connectrpc/connect/protocol-connect";
 import { AsyncQueue, EnvelopeReader, envelope, statusTrailers } from "@d-engine/client/wire";
-import {
-  KvService,
-  type PipelineRequest,
-  PipelineRequestSchema,
-  PipelineResponseSchema,
-} from "@d-engine/proto/api";
+import { KvService, type PipelineRequest, PipelineRequestSchema } from "@d-engine/proto/api";
 import type { KvCalls } from "./kv-calls.js";
+import { encodePipelineResponse } from "./pipeline-encoding.js";
 import { type PipelineHandlerOptions, pipelineResponses } from "./pipeline-routes.js";
 
 /** The HTTP/2 path of KvService/Pipeline. */
@@ -150,7 +147,7 @@ class PipelineServerStream {
       const out = pipelineResponses(this.calls, this.o, this.requests, this.closed.signal);
       for await (const m of out) {
         if (this.done) break;
-        const bytes = toBinary(PipelineResponseSchema, create(PipelineResponseSchema, m));
+        const bytes = encodePipelineResponse(m.results);
         if (!this.stream.write(envelope(bytes))) await this.drained();
       }
     } catch (e) {
