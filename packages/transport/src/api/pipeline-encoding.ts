@@ -24,19 +24,33 @@ function safe(v: bigint): boolean {
   return v >= 0n && v <= MAX_SAFE;
 }
 
-/** One result's bytes: written here, or by protobuf-es (`bytes`). */
-type Part = { readonly size: number; readonly r: ResultInit; readonly bytes?: Uint8Array };
+/** A get or put result written here, with its sizes measured once. */
+interface HandPart {
+  readonly r: ResultInit;
+  /** The whole PipelineResult. */
+  readonly size: number;
+  /** The GetResponse or PutResponse inside it. */
+  readonly body: number;
+  /** The KeyValue inside that (kv, prev_kv), or -1 when there is none. */
+  readonly kv: number;
+}
+
+/** Any other result, as protobuf-es writes it. */
+interface BytesPart {
+  readonly size: number;
+  readonly bytes: Uint8Array;
+}
 
 /** The PipelineResponse carrying `results`, as protobuf bytes. */
 export function encodePipelineResponse(results: readonly ResultInit[]): Uint8Array {
-  const parts: Part[] = new Array(results.length);
+  const parts: (HandPart | BytesPart)[] = new Array(results.length);
   let total = 0;
   for (let i = 0; i < results.length; i++) {
     const r = results[i] as ResultInit;
-    let part: Part = { size: handSize(r), r };
-    if (part.size < 0) {
+    let part: HandPart | BytesPart | undefined = measure(r);
+    if (part === undefined) {
       const bytes = toBinary(PipelineResultSchema, create(PipelineResultSchema, r));
-      part = { size: bytes.length, r, bytes };
+      part = { size: bytes.length, bytes };
     }
     parts[i] = part;
     total += 1 + varintSize(part.size) + part.size;
@@ -45,77 +59,61 @@ export function encodePipelineResponse(results: readonly ResultInit[]): Uint8Arr
   for (const p of parts) {
     w.tag(1, 2);
     w.varint(p.size);
-    if (p.bytes) w.raw(p.bytes);
-    else writeResult(w, p.r);
+    if ("bytes" in p) w.raw(p.bytes);
+    else writeResult(w, p);
   }
   return w.buf;
 }
 
-/** A result's size written by hand, or -1 if protobuf-es must write it. */
-function handSize(r: ResultInit): number {
+/** A get or put result's sizes; undefined for one protobuf-es must write. */
+function measure(r: ResultInit): HandPart | undefined {
   const o = r.result;
-  if (!safe(r.id)) return -1;
+  if (!safe(r.id)) return undefined;
   let body: number;
-  if (o.case === "get") body = getSize(o.value);
-  else if (o.case === "put") body = putSize(o.value);
-  else return -1;
-  if (body < 0) return -1;
-  return u64Size(r.id) + 1 + varintSize(body) + body;
+  let kv: KeyValue | undefined;
+  if (o.case === "get") {
+    if (!safe(o.value.revision)) return undefined;
+    body = u64Size(o.value.revision);
+    kv = o.value.kv;
+  } else if (o.case === "put") {
+    if (!safe(o.value.revision) || !safe(o.value.lease)) return undefined;
+    body = u64Size(o.value.revision) + u64Size(o.value.lease);
+    kv = o.value.prevKv;
+  } else {
+    return undefined;
+  }
+  let kvBytes = -1;
+  if (kv) {
+    kvBytes = kvSize(kv);
+    if (kvBytes < 0) return undefined;
+    body += 1 + varintSize(kvBytes) + kvBytes;
+  }
+  return { r, body, kv: kvBytes, size: u64Size(r.id) + 1 + varintSize(body) + body };
 }
 
-function writeResult(w: Writer, r: ResultInit): void {
-  const o = r.result;
-  w.u64(1, r.id);
+function writeResult(w: Writer, p: HandPart): void {
+  const o = p.r.result;
+  w.u64(1, p.r.id);
   if (o.case === "get") {
     w.tag(4, 2);
-    w.varint(getSize(o.value));
-    writeGet(w, o.value);
+    w.varint(p.body);
+    w.u64(1, o.value.revision);
+    writeKvField(w, o.value.kv, p.kv);
   } else if (o.case === "put") {
     w.tag(3, 2);
-    w.varint(putSize(o.value));
-    writePut(w, o.value);
+    w.varint(p.body);
+    w.u64(1, o.value.revision);
+    writeKvField(w, o.value.prevKv, p.kv);
+    w.u64(3, o.value.lease);
   }
 }
 
-function getSize(g: GetResponse): number {
-  if (!safe(g.revision)) return -1;
-  let n = u64Size(g.revision);
-  if (g.kv) {
-    const kv = kvSize(g.kv);
-    if (kv < 0) return -1;
-    n += 1 + varintSize(kv) + kv;
-  }
-  return n;
-}
-
-function writeGet(w: Writer, g: GetResponse): void {
-  w.u64(1, g.revision);
-  if (g.kv) {
-    w.tag(2, 2);
-    w.varint(kvSize(g.kv));
-    writeKv(w, g.kv);
-  }
-}
-
-function putSize(p: PutResponse): number {
-  if (!safe(p.revision) || !safe(p.lease)) return -1;
-  let n = u64Size(p.revision) + u64Size(p.lease);
-  if (p.prevKv) {
-    const kv = kvSize(p.prevKv);
-    if (kv < 0) return -1;
-    n += 1 + varintSize(kv) + kv;
-  }
-  return n;
-}
-
-function writePut(w: Writer, p: PutResponse): void {
-  w.u64(1, p.revision);
-  if (p.prevKv) {
-    w.tag(2, 2);
-    w.varint(kvSize(p.prevKv));
-    writeKv(w, p.prevKv);
-  }
-  w.u64(3, p.lease);
+/** The KeyValue field (number 2 in both GetResponse and PutResponse), if set. */
+function writeKvField(w: Writer, kv: KeyValue | undefined, size: number): void {
+  if (!kv) return;
+  w.tag(2, 2);
+  w.varint(size);
+  writeKv(w, kv);
 }
 
 function kvSize(kv: KeyValue): number {
