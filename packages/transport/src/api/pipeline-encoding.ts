@@ -14,7 +14,7 @@
 //                      uint64 version = 4; bytes value = 5; uint64 lease = 6; }
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { KeyValue } from "@d-engine/proto";
-import { type GetResponse, PipelineResultSchema, type PutResponse } from "@d-engine/proto/api";
+import { PipelineResultSchema } from "@d-engine/proto/api";
 import type { ResultInit } from "./pipeline-routes.js";
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
