@@ -143,3 +143,41 @@ describe("NodeLoop: deferred commit broadcast", () => {
     expect(commitOnly.commit).toBe(h.raw.raft.log.committed);
   });
 });
+
+describe("NodeLoop: group commit", () => {
+  it("proposals from one callback and the continuations it sets off share one append", async () => {
+    const h = await electedLeader(60_000);
+    await h.until(() => (h.raw.hasPendingCommitBroadcast() ? true : undefined));
+    const first = h.raw.raft.log.lastIndex() + 1;
+    const propose = (b: number) => {
+      h.raw.propose(new Uint8Array([b]));
+      h.loop.schedule();
+    };
+    // Three now, two more from promise continuations, as clients answered together propose again.
+    for (const b of [1, 2, 3]) propose(b);
+    void Promise.resolve().then(() => propose(4));
+    void Promise.resolve()
+      .then(() => undefined)
+      .then(() => propose(5));
+    const app = await h.sentMatching(
+      (m) => m.type === MessageType.App && m.to === 2 && m.entries[0]?.index === first,
+    );
+    expect(app.entries.map((e) => e.index)).toEqual([0, 1, 2, 3, 4].map((i) => first + i));
+  });
+
+  it("the drain starts before the event loop's next turn (a microtask, not setImmediate)", async () => {
+    const h = await electedLeader(60_000);
+    await h.until(() => (h.raw.hasPendingCommitBroadcast() ? true : undefined));
+    // Let the drain that got there finish: the proposal below must start a drain of its own.
+    await new Promise((resolve) => setImmediate(resolve));
+    let nextTurn = false;
+    setImmediate(() => {
+      nextTurn = true;
+    });
+    h.raw.propose(new Uint8Array([1]));
+    h.loop.schedule();
+    const first = h.raw.raft.log.lastIndex();
+    await h.sentMatching((m) => m.type === MessageType.App && m.entries[0]?.index === first);
+    expect(nextTurn).toBe(false);
+  });
+});
