@@ -11,6 +11,7 @@ import type { BenchOptions } from "./options.js";
 import { shuttingDown } from "./proc/cleanup.js";
 import { cpuMsAll } from "./proc/cpu.js";
 import { probeDisk } from "./proc/disk-probe.js";
+import { probeFloor } from "./proc/floor-probe.js";
 import { type MachineInfo, machineInfo } from "./report/machine.js";
 import type { Row } from "./report/results.js";
 import { type LoadSpec, preloadSpec, scenario } from "./scenarios.js";
@@ -36,9 +37,11 @@ export async function runBench(
   const load = machineInfo(version);
   progress("probing the disk");
   const disk = await probeDisk(diskProbeAppends(opts.ops));
+  progress("probing a replicated write's floor");
+  const floor = await probeFloor(diskProbeAppends(opts.ops));
   const report: BenchReport = {
     date: new Date().toISOString(),
-    machine: { ...load, disk },
+    machine: { ...load, disk, floor },
     options: opts,
     rows: [],
     notes: [],
@@ -128,7 +131,10 @@ export async function runBench(
   return { ...report, failed };
 }
 
-/** Durable appends per writer in the disk probe: 2,000 at full size, fewer in a scaled-down run. */
+/**
+ * Durable appends per writer in the disk probe, and writes in the floor probe: 2,000 at full
+ * size, fewer in a scaled-down run.
+ */
 export function diskProbeAppends(ops: number): number {
   return Math.max(20, Math.round(2_000 * Math.min(1, ops)));
 }

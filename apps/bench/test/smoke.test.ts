@@ -67,6 +67,9 @@ describe("npm run bench (smoke: d-engine only, tiny counts)", () => {
     expect(run.stdout).toMatch(
       /^disk: \d+-byte durable \(O_DSYNC\) appends in .+ 3 writers at once/m,
     );
+    expect(run.stdout).toMatch(
+      /^floor: a replicated durable write .+: [\d,]+ writes\/s, p50 [\d.]+ ms/m,
+    );
 
     const rows = tableRows(run.stdout);
     let servingCpuMs = 0;

@@ -1,6 +1,7 @@
 // What the machine is, printed above the table: figures mean little without it.
 import { cpus, loadavg, totalmem } from "node:os";
 import { type DiskProbe, describeDisk } from "../proc/disk-probe.js";
+import { describeFloor, type FloorProbe } from "../proc/floor-probe.js";
 
 export interface MachineInfo {
   readonly cores: number;
@@ -13,6 +14,8 @@ export interface MachineInfo {
   readonly loadAtStart: number;
   /** How long the disk takes to make a small append durable (the single-client write floor). */
   readonly disk: DiskProbe | undefined;
+  /** A replicated durable write with nothing else: what any store could reach here. */
+  readonly floor?: FloorProbe | undefined;
 }
 
 export function machineInfo(etcd: string | undefined, disk?: DiskProbe): MachineInfo {
@@ -34,5 +37,6 @@ export function describeMachine(m: MachineInfo): string {
     `machine: ${m.cores} cores, ${m.cpuModel}, ${m.ramGiB} GiB RAM, ${m.platform}`,
     `node ${m.node}, etcd ${m.etcd ?? "not installed"}, load average ${m.loadAtStart.toFixed(2)} at start`,
     ...(m.disk ? [describeDisk(m.disk)] : []),
+    ...(m.floor ? [describeFloor(m.floor)] : []),
   ].join("\n");
 }
