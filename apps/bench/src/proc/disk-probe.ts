@@ -8,13 +8,17 @@
 // Each writer is its own process (disk-probe-worker.ts) appending to its own file in the directory
 // the clusters keep their data in, as a node's log does: O_DSYNC writes of PROBE_APPEND_BYTES, the
 // size of one single-client write's log entry (an 8-byte key, a 256-byte value, the framing).
-import { type ChildProcess, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Latencies } from "../load/latency.js";
+import { nextMessage } from "./child-messages.js";
 import type { ProbeReport } from "./disk-probe-worker.js";
+
+/** How errors name this probe's processes. */
+const WHO = "the disk probe's writer";
 
 /** Bytes per probe append: about one single-client write's log entry. */
 export const PROBE_APPEND_BYTES = 300;
@@ -75,8 +79,8 @@ async function probeWriters(
   );
   try {
     // Every writer opens its file first; then all start together, so that their appends overlap.
-    await Promise.all(children.map((c) => nextMessage(c)));
-    const reports = children.map((c) => nextMessage(c) as Promise<ProbeReport>);
+    await Promise.all(children.map((c) => nextMessage(c, WHO)));
+    const reports = children.map((c) => nextMessage(c, WHO) as Promise<ProbeReport>);
     for (const c of children) c.send("go");
     const latencies = new Latencies(writers * appends);
     for (const r of await Promise.all(reports))
@@ -86,19 +90,6 @@ async function probeWriters(
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill();
   }
-}
-
-/** The child's next IPC message; rejects if it exits first. */
-function nextMessage(child: ChildProcess): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) =>
-      reject(new Error(`the disk probe's writer exited (code ${code}) before answering`));
-    child.once("exit", onExit);
-    child.once("message", (m) => {
-      child.off("exit", onExit);
-      resolve(m);
-    });
-  });
 }
 
 /** One line for the machine header. */

@@ -13,7 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Latencies } from "../load/latency.js";
+import { nextMessage } from "./child-messages.js";
 import type { FloorReport } from "./floor-probe-worker.js";
+
+/** How errors name this probe's processes. */
+const WHO = "a floor probe process";
 
 /** Bytes per record: about one single-client write's log entry, as in the disk probe. */
 export const FLOOR_RECORD_BYTES = 300;
@@ -63,11 +67,11 @@ export async function probeFloor(writes: number, o: FloorProbeOptions = {}): Pro
       const bytes = String(FLOOR_RECORD_BYTES);
       const followers = [1, 2].map((i) => spawn(["follower", join(scratch, `f${i}.log`), bytes]));
       const ports = await Promise.all(
-        followers.map(async (f) => String(((await nextMessage(f)) as { port: number }).port)),
+        followers.map(async (f) => String(((await nextMessage(f, WHO)) as { port: number }).port)),
       );
       const total = String(floorWarmupWrites(writes) + writes);
       const leader = spawn(["leader", join(scratch, "leader.log"), total, bytes, ...ports]);
-      return (await nextMessage(leader)) as FloorReport;
+      return (await nextMessage(leader, WHO)) as FloorReport;
     };
     const report = await Promise.race([run(), timeout]);
     const latencies = new Latencies(writes);
@@ -91,19 +95,6 @@ export async function probeFloor(writes: number, o: FloorProbeOptions = {}): Pro
     await Promise.all(children.map(exited));
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** The child's next IPC message; rejects if it exits first. */
-function nextMessage(child: ChildProcess): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) =>
-      reject(new Error(`a floor probe process exited (code ${code}) before answering`));
-    child.once("exit", onExit);
-    child.once("message", (m) => {
-      child.off("exit", onExit);
-      resolve(m);
-    });
-  });
 }
 
 function exited(child: ChildProcess): Promise<void> {
