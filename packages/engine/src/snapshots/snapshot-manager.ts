@@ -3,7 +3,12 @@
 // stored, and then the log is compacted behind it, keeping `keepEntries`.
 //
 // Taking one has three steps. What it holds is captured between Readies (loop.exclusive): the
-// index, its term, the membership and the state machine's bytes. Writing and fsyncing it, the slow
+// index, its term, the membership and the state machine's bytes. A state machine whose snapshot
+// stream reads one read transaction (LMDB: kv.isolatedSnapshots) only opens it there, at the
+// applied index; its bytes are then read in 64 KiB chunks with a turn of the event loop between
+// chunks, while Readies go on (inside the write benchmark, reading a 2.8 MB snapshot in 1 MiB
+// chunks held each node's loop for 70-100 ms a chunk, on all three nodes at once at each
+// 10,000th entry: docs/benchmarks.md, session 12). Writing and fsyncing it, the slow
 // part (tens of MB), runs while Readies go on: a node saving a snapshot still sends heartbeats
 // and appends, answers its leader and applies. (Issue 7's full benchmark lost its leader while
 // all three nodes saved a 30 MB snapshot with the loop stopped.) The snapshot store takes saves in
@@ -15,6 +20,7 @@ import type { Snapshot, SnapshotMetadata } from "@d-engine/core";
 import type { KvStateMachine, RaftStorage, RaftStores, SnapshotInfo } from "@d-engine/storage";
 import type { EngineLogger } from "../logger.js";
 import type { NodeLoop } from "../loop/node-loop.js";
+import type { MemberRecord } from "../membership/address-book.js";
 import type { Membership } from "../membership/membership.js";
 import type { ResolvedOptions } from "../options.js";
 import { decodeEnvelope, encodeEnvelope } from "./envelope.js";
@@ -29,6 +35,42 @@ export interface SnapshotDeps {
   readonly policy: ResolvedOptions["snapshots"];
   /** The last index applied by the runtime (state machine and membership). */
   applied(): number;
+}
+
+/**
+ * Chunk size of an isolated snapshot stream: each chunk is encoded in one go between two turns
+ * of the event loop (1 MiB chunks took 70-100 ms each inside the write benchmark; 64 KiB, a few).
+ */
+const ISOLATED_FRAME_BYTES = 64 * 1024;
+
+/** What a snapshot holds, captured between Readies: its bytes, or a stream still to read. */
+type Captured =
+  | { readonly metadata: SnapshotMetadata; readonly data: Uint8Array }
+  | {
+      readonly metadata: SnapshotMetadata;
+      readonly members: readonly MemberRecord[];
+      readonly first: IteratorResult<Uint8Array>;
+      readonly rest: Iterator<Uint8Array>;
+    };
+
+/** An isolated snapshot stream's chunks, read with a turn of the event loop between chunks. */
+async function readAll(c: {
+  readonly first: IteratorResult<Uint8Array>;
+  readonly rest: Iterator<Uint8Array>;
+}): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  let done = false;
+  try {
+    for (let r = c.first; !r.done; r = c.rest.next()) {
+      chunks.push(r.value);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    done = true;
+    return chunks;
+  } finally {
+    // Stopped early (an error): release the read transaction.
+    if (!done) c.rest.return?.();
+  }
 }
 
 export class SnapshotManager {
@@ -71,7 +113,11 @@ export class SnapshotManager {
     const { stores, storage } = this.d;
     const captured = await this.d.loop.exclusive(async () => this.capture());
     if ("stored" in captured) return captured.stored;
-    const { metadata, data } = captured;
+    const { metadata } = captured;
+    const data =
+      "data" in captured
+        ? captured.data
+        : encodeEnvelope(captured.members, await readAll(captured));
     const info = await stores.snapshots.save(metadata, data);
     await this.d.loop.exclusive(() =>
       storage.compactBehindSnapshot(metadata, this.d.policy.keepEntries),
@@ -86,9 +132,7 @@ export class SnapshotManager {
   }
 
   /** Between Readies: what a snapshot at the applied index holds (or the stored one, as new). */
-  private capture():
-    | { readonly stored: SnapshotInfo }
-    | { readonly metadata: SnapshotMetadata; readonly data: Uint8Array } {
+  private capture(): { readonly stored: SnapshotInfo } | Captured {
     const { stores, kv, membership } = this.d;
     const index = this.d.applied();
     if (kv.appliedIndex() !== index) {
@@ -102,7 +146,12 @@ export class SnapshotManager {
     if (latest && latest.metadata.index >= index) return { stored: latest };
     if (index === 0) throw new UnavailableError("nothing has been applied yet");
     const metadata = { index, term: stores.log.term(index), confState: membership.confState };
-    return { metadata, data: encodeEnvelope(membership.book.list(), kv.snapshot()) };
+    const members = membership.book.list();
+    if (!kv.isolatedSnapshots) return { metadata, data: encodeEnvelope(members, kv.snapshot()) };
+    // The first chunk opens the read transaction: the rest reads this index's state whatever is
+    // applied meanwhile.
+    const rest = kv.snapshot(ISOLATED_FRAME_BYTES)[Symbol.iterator]();
+    return { metadata, members, first: rest.next(), rest };
   }
 
   /**

@@ -1300,7 +1300,8 @@ export function runConformance(h: KvHarness): void {
           for (let c = stream.next(); !c.done; c = stream.next()) chunks.push(c.value);
           return chunks;
         };
-        if (d.sm.backend === "lmdb") {
+        expect(d.sm.isolatedSnapshots).toBe(d.sm.backend === "lmdb");
+        if (d.sm.isolatedSnapshots) {
           const other = await h.open();
           await other.restore(rest());
           expect(dump(other)).toEqual(before);

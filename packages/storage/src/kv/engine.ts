@@ -450,7 +450,7 @@ export class KvEngine implements KvStateMachine {
 
   // ---- snapshots ----
 
-  snapshot(): Iterable<Uint8Array> {
+  snapshot(frameBytes?: number): Iterable<Uint8Array> {
     this.checkUsable();
     const self = this;
     // The view (an LMDB read transaction) is taken at the first chunk and released at the last,
@@ -459,7 +459,7 @@ export class KvEngine implements KvStateMachine {
       const view = self.tables.view();
       const applied = self.meta.appliedIndex;
       try {
-        for (const chunk of encodeSnapshot(view)) {
+        for (const chunk of encodeSnapshot(view, frameBytes)) {
           if (!view.isolated && self.meta.appliedIndex !== applied) {
             throw new KvError(
               "closed",
@@ -473,6 +473,10 @@ export class KvEngine implements KvStateMachine {
       }
     }
     return chunks();
+  }
+
+  get isolatedSnapshots(): boolean {
+    return this.tables.isolatedViews;
   }
 
   snapshotBytes(): Uint8Array {

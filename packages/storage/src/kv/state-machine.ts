@@ -88,9 +88,16 @@ export interface KvStateMachine extends KvReader {
   /**
    * The state as snapshot chunks. The LMDB backend reads a consistent read transaction; the
    * in-memory backends read live state, so consume the stream synchronously (or write it to a
-   * file first): applying an entry before the stream ends makes it throw.
+   * file first): applying an entry before the stream ends makes it throw. `frameBytes`: about
+   * how many bytes each chunk holds (default 1 MiB).
    */
-  snapshot(): Iterable<Uint8Array>;
+  snapshot(frameBytes?: number): Iterable<Uint8Array>;
+  /**
+   * Whether snapshot()'s stream reads one read transaction opened at its first chunk (LMDB): it
+   * may then be consumed while entries are applied, and yields the state of the applied index
+   * at its first chunk. False: consume it synchronously.
+   */
+  readonly isolatedSnapshots: boolean;
   /** The whole snapshot as one byte array. */
   snapshotBytes(): Uint8Array;
   /**

@@ -111,6 +111,8 @@ export interface KvTables extends KvTableSet {
    * must not be views into buffers the caller may reuse.
    */
   readonly copiesOnWrite: boolean;
+  /** Whether view() is isolated (a read transaction): KvTablesView.isolated, known in advance. */
+  readonly isolatedViews: boolean;
   loadMeta(): StateMeta;
   saveMeta(meta: StateMeta): void;
   /** Runs `fn` as one atomic write (LMDB: one synced transaction). Throwing aborts it. */

@@ -240,6 +240,7 @@ const NAMES = [
 
 export class LmdbTables implements KvTables {
   readonly copiesOnWrite = true;
+  readonly isolatedViews = true;
   readonly kv: LmdbTable<KeyValue>;
   readonly hist: LmdbTable<KeyValue>;
   readonly changes: LmdbTable<readonly ChangeRecord[]>;

@@ -55,6 +55,7 @@ export class MemoryTables implements KvTables {
   readonly sessions = new MemoryTable<SessionRecord>();
   readonly sessionIdle = new MemoryTable<true>();
   readonly copiesOnWrite = false;
+  readonly isolatedViews = false;
   private meta: StateMeta = EMPTY_META;
 
   loadMeta(): StateMeta {
