@@ -6,11 +6,10 @@
 // index, its term, the membership and the state machine's bytes. A state machine whose snapshot
 // stream reads one read transaction (LMDB: kv.isolatedSnapshots) only opens it there, at the
 // applied index; its bytes are then read in 64 KiB chunks with a turn of the event loop between
-// chunks, while Readies go on (inside the write benchmark, reading a 2.8 MB snapshot in 1 MiB
-// chunks held each node's loop for 70-100 ms a chunk, on all three nodes at once at each
-// 10,000th entry: docs/benchmarks.md, session 12). Writing and fsyncing it, the slow
-// part (tens of MB), runs while Readies go on: a node saving a snapshot still sends heartbeats
-// and appends, answers its leader and applies. (Issue 7's full benchmark lost its leader while
+// chunks, while Readies go on (inside the write benchmark, reading a 2.8 MB snapshot took 200-330
+// ms on each node, all three at once at each 10,000th entry: docs/benchmarks.md, session 12).
+// Writing and fsyncing it, the slow part (tens of MB), runs while Readies go on: a node saving a
+// snapshot still sends heartbeats and appends, answers its leader and applies. (Issue 7's full benchmark lost its leader while
 // all three nodes saved a 30 MB snapshot with the loop stopped.) The snapshot store takes saves in
 // any order and keeps the newest first, so a newer snapshot installed meanwhile stays the latest.
 // The log is compacted between Readies again, and only if this snapshot is still the newest and
