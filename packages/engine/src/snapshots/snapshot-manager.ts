@@ -9,9 +9,10 @@
 // chunks, while Readies go on (inside the write benchmark, reading a 2.8 MB snapshot took 200-330
 // ms on each node, all three at once at each 10,000th entry: docs/benchmarks.md, session 12).
 // Writing and fsyncing it, the slow part (tens of MB), runs while Readies go on: a node saving a
-// snapshot still sends heartbeats and appends, answers its leader and applies. (Issue 7's full benchmark lost its leader while
-// all three nodes saved a 30 MB snapshot with the loop stopped.) The snapshot store takes saves in
-// any order and keeps the newest first, so a newer snapshot installed meanwhile stays the latest.
+// snapshot still sends heartbeats and appends, answers its leader and applies. (Issue 7's full
+// benchmark lost its leader while all three nodes saved a 30 MB snapshot with the loop stopped.)
+// The snapshot store takes saves in any order and keeps the newest first, so a newer snapshot
+// installed meanwhile stays the latest.
 // The log is compacted between Readies again, and only if this snapshot is still the newest and
 // the log still holds its index with the same term (an install may have reset the log).
 import { UnavailableError } from "@d-engine/client";
@@ -38,7 +39,7 @@ export interface SnapshotDeps {
 
 /**
  * Chunk size of an isolated snapshot stream: each chunk is encoded in one go between two turns
- * of the event loop (1 MiB chunks took 70-100 ms each inside the write benchmark; 64 KiB, a few).
+ * of the event loop (1 MiB chunks took about 70-110 ms each inside the write benchmark).
  */
 const ISOLATED_FRAME_BYTES = 64 * 1024;
 
