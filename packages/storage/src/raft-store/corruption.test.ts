@@ -11,7 +11,7 @@ import { encodeBlob } from "./file/checksummed-blob.js";
 import { HARD_STATE_FILE } from "./file/file-hard-state.js";
 import { MARKER_FILE } from "./file/file-log.js";
 import { openFileStores } from "./file/index.js";
-import { scanSegment } from "./file/segment-format.js";
+import { parseSegmentName, scanSegment } from "./file/segment-format.js";
 import { RaftStorage } from "./raft-storage.js";
 import type { RaftStores } from "./stores.js";
 import { entriesFor, entryProblem } from "./testing/entries.js";
@@ -124,9 +124,51 @@ describe("file backend: damaged files", () => {
     const garbage = Buffer.alloc(700, 0xab);
     await writeFile(path, Buffer.concat([bytes, garbage]));
     const s = await open();
-    expect(warnings.join()).toContain(`cutting off ${garbage.length} bytes`);
+    // Cut from the records' end: the zeros written ahead of them go too.
+    const end = scanSegment(bytes, name, parseSegmentName(name) as number, true).end;
+    expect(warnings.join()).toContain(`cutting off ${bytes.length - end + garbage.length} bytes`);
     expect(s.log.lastIndex()).toBe(50);
     await s.close();
+  });
+
+  it("cuts a torn record written into the zeros ahead of the records, and nothing else", async () => {
+    await writeLog(50);
+    const name = (await segments()).at(-1) as string;
+    const path = join(logDir(), name);
+    const bytes = await readFile(path);
+    const end = scanSegment(bytes, name, parseSegmentName(name) as number, true).end;
+    expect(bytes.length).toBeGreaterThan(end); // preallocated
+    // A record's first bytes made it to disk, the rest of its space is still zeros.
+    bytes.fill(0xab, end, end + 20);
+    await writeFile(path, bytes);
+    const s = await open();
+    expect(warnings.join()).toContain(`torn write at byte offset ${end}`);
+    expect(s.log.lastIndex()).toBe(50);
+    expect((await readFile(path)).length).toBe(end);
+    // Appends go on after the cut, and survive a restart.
+    await s.log.append(entriesFor(51, 55, 1));
+    await s.close();
+    const again = await open();
+    expect(again.log.lastIndex()).toBe(55);
+    const read = again.log.entries(1, 56, Number.MAX_SAFE_INTEGER);
+    expect(read.map((e) => e.index)).toEqual(entriesFor(1, 55, 1).map((e) => e.index));
+    for (const e of read) expect(entryProblem(e)).toBeUndefined();
+    await again.close();
+  });
+
+  it("refuses zeros in the middle of the records, where valid records follow", async () => {
+    await writeLog(10);
+    const name = (await segments()).at(-1) as string;
+    const offsets = await recordOffsets(name, 1);
+    const path = join(logDir(), name);
+    const bytes = await readFile(path);
+    const at = offsets[4] as number;
+    bytes.fill(0, at, offsets[5] as number);
+    await writeFile(path, bytes);
+    const e = await openError();
+    expect(e.code).toBe("corrupt");
+    expect(e.offset).toBe(at);
+    expect(e.message).toContain("valid records follow");
   });
 
   it("refuses to open when a segment is missing, naming it", async () => {

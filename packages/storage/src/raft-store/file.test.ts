@@ -1,20 +1,22 @@
 // The conformance suite on the file backend, writing through the thread pool and in place.
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EntryType } from "@d-engine/core";
 import { describe, expect, it } from "vitest";
 import { describeConformance } from "./conformance.js";
+import { scanSegment } from "./file/segment-format.js";
 import { fileBackend, fileInlineBackend } from "./testing/backends.js";
+import { entriesFor, entryProblem } from "./testing/entries.js";
 
 describeConformance(fileBackend);
 describeConformance(fileInlineBackend);
 
-/** Bytes in the log's segment files. */
-function segmentBytes(dir: string): number {
+/** Whether the log's segment files hold `data` (the space ahead of the records is zeros). */
+function logHolds(dir: string, data: Uint8Array): boolean {
   const logDir = join(dir, "log");
   return readdirSync(logDir)
     .filter((n) => n.endsWith(".log"))
-    .reduce((sum, n) => sum + statSync(join(logDir, n)).size, 0);
+    .some((n) => readFileSync(join(logDir, n)).includes(Buffer.from(data)));
 }
 
 describe("file log: inline writes", () => {
@@ -36,7 +38,7 @@ describe("file log: inline writes", () => {
         stores.log.setInlineWriteBytes(limit);
         // The first append opens a segment file (through the thread pool, whatever the limit).
         await stores.log.append([entry(1)]);
-        const before = segmentBytes(place.where);
+        expect(logHolds(place.where, entry(2).data)).toBe(false);
         let settled = false;
         const done = stores.log.append([entry(2)]).then(() => {
           settled = true;
@@ -45,13 +47,102 @@ describe("file log: inline writes", () => {
         // completes in a libuv callback, which cannot run before they are all done.
         for (let i = 0; i < 200; i++) await Promise.resolve();
         expect(settled).toBe(inline);
-        if (inline) expect(segmentBytes(place.where)).toBeGreaterThan(before);
+        if (inline) expect(logHolds(place.where, entry(2).data)).toBe(true);
         await done;
-        expect(segmentBytes(place.where)).toBeGreaterThan(before);
+        expect(logHolds(place.where, entry(2).data)).toBe(true);
         await stores.close();
       } finally {
         await place.dispose();
       }
     });
   }
+});
+
+describe("file log: preallocation", () => {
+  const segmentFiles = (dir: string): string[] =>
+    readdirSync(join(dir, "log"))
+      .filter((n) => n.endsWith(".log"))
+      .sort()
+      .map((n) => join(dir, "log", n));
+  /** Where a segment's records end, and its file length. */
+  const layout = (path: string, first: number) => {
+    const bytes = readFileSync(path);
+    return { end: scanSegment(bytes, path, first, true).end, length: bytes.length };
+  };
+
+  it("appends go into zeros written ahead; a restart finds exactly the records", async () => {
+    const place = await fileBackend.place();
+    try {
+      const stores = await place.open({ segmentBytes: 1024 * 1024 });
+      await stores.log.append(entriesFor(1, 40, 1));
+      const [path] = segmentFiles(place.where);
+      const { end, length } = layout(path as string, 1);
+      expect(length).toBeGreaterThan(end);
+      expect(
+        readFileSync(path as string)
+          .subarray(end)
+          .every((b) => b === 0),
+      ).toBe(true);
+      await stores.close();
+      const again = await place.open({ segmentBytes: 1024 * 1024 });
+      expect(again.log.lastIndex()).toBe(40);
+      const read = again.log.entries(1, 41, Number.MAX_SAFE_INTEGER);
+      expect(read).toHaveLength(40);
+      for (const e of read) expect(entryProblem(e)).toBeUndefined();
+      await again.log.append(entriesFor(41, 45, 1));
+      expect(layout(path as string, 1).length).toBe(length); // still inside the zeros
+      await again.close();
+    } finally {
+      await place.dispose();
+    }
+  });
+
+  it("a discarded suffix never comes back: truncation cuts the file itself", async () => {
+    const place = await fileBackend.place();
+    try {
+      const stores = await place.open({ segmentBytes: 1024 * 1024 });
+      await stores.log.append(entriesFor(1, 30, 1));
+      // A new leader's entries replace 20..30 with a shorter run of term 2.
+      await stores.log.append(entriesFor(20, 22, 2));
+      // After the records of 1..22 the file holds only zeros: nothing of 23..30 is left.
+      const [path] = segmentFiles(place.where);
+      const { end } = layout(path as string, 1);
+      const scanned = scanSegment(readFileSync(path as string), path as string, 1, true);
+      expect(scanned.offsets).toHaveLength(22);
+      expect(
+        readFileSync(path as string)
+          .subarray(end)
+          .every((b) => b === 0),
+      ).toBe(true);
+      await stores.close();
+      const again = await place.open({ segmentBytes: 1024 * 1024 });
+      expect(again.log.lastIndex()).toBe(22);
+      expect(again.log.term(19)).toBe(1);
+      expect(again.log.term(22)).toBe(2);
+      await again.close();
+    } finally {
+      await place.dispose();
+    }
+  });
+
+  it("a segment is trimmed to its records before the next one starts", async () => {
+    const place = await fileBackend.place();
+    try {
+      const stores = await place.open({ segmentBytes: 4096 });
+      for (let i = 1; i <= 100; i += 5) await stores.log.append(entriesFor(i, i + 4, 1));
+      const files = segmentFiles(place.where);
+      expect(files.length).toBeGreaterThan(2);
+      let first = 1;
+      for (const path of files) {
+        const { end, length } = layout(path, first);
+        const isLast = path === files.at(-1);
+        if (!isLast) expect(length).toBe(end);
+        first += scanSegment(readFileSync(path), path, first, isLast).offsets.length;
+      }
+      expect(first).toBe(101);
+      await stores.close();
+    } finally {
+      await place.dispose();
+    }
+  });
 });

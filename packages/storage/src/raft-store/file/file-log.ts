@@ -6,7 +6,17 @@
 //   * segments must follow each other without a hole; a missing one refuses to open, naming it;
 //   * segments wholly at or below the compaction marker are leftovers of a compaction that
 //     crashed half-way and are deleted;
-//   * a log that ends before the marker, or disagrees with the marker's term, is refused.
+//   * a log that ends before the marker, or disagrees with the marker's term, is refused;
+//   * zeros after the last record are space written ahead (below), the segment's clean end.
+//
+// Preallocation: the last segment is extended with zeros, PREALLOCATE_BYTES at a time, before
+// records reach its end, so an append overwrites space the file already has instead of growing
+// it. A growing O_DSYNC write must also make the new file size durable (an ext4 journal commit,
+// which with the state machine's pages dirty in the page cache costs more); an overwrite is a
+// data write. etcd preallocates its WAL segments for the same reason. Measured in
+// docs/benchmarks.md (session 13). Zeros are never records (segment-format.ts), so recovery
+// stops at them; a segment is trimmed to its records before the next one starts, and truncation
+// cuts the file itself, so records of a discarded suffix can never reappear after a restart.
 
 import { constants, readSync, writevSync } from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, unlink } from "node:fs/promises";
@@ -50,6 +60,10 @@ export interface FileLogOptions extends CacheOptions {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** How far past the records the last segment is extended with zeros (see the header). */
+export const PREALLOCATE_BYTES = 1024 * 1024;
+/** The zeros written ahead, shared (never written to). */
+let zeroChunk: Buffer | undefined;
 /** The compaction marker: the index and term of the last compacted entry. */
 export const MARKER_FILE = "compacted.meta";
 const MARKER_MAGIC = 0x4d434c44; // "DLCM"
@@ -62,8 +76,10 @@ interface Segment {
   readonly fh: FileHandle;
   /** File offsets of the records; record i holds entry first + i. */
   readonly offsets: number[];
-  /** Bytes written to the file (records queued in memory are not counted). */
+  /** Bytes of records written to the file (records queued in memory are not counted). */
   size: number;
+  /** The file's length: `size` plus the zeros written ahead of the records. */
+  allocated: number;
   /** Written since the last fsync. */
   dirty: boolean;
 }
@@ -164,7 +180,8 @@ class FileLogBackend implements LogBackend {
           }
           await fh.sync();
         }
-        segments.push({ first, path, fh, offsets: scan.offsets, size, dirty: false });
+        const allocated = scan.torn ? size : bytes.length;
+        segments.push({ first, path, fh, offsets: scan.offsets, size, allocated, dirty: false });
         for (let k = 0; k < scan.terms.length; k++) {
           if (first + k > marker.index) terms.push(scan.terms[k] as number);
           else if (first + k === marker.index) termAtMarker = scan.terms[k];
@@ -352,13 +369,27 @@ class FileLogBackend implements LogBackend {
 
   /** Starts a new segment whose first entry will be `first`. */
   private async roll(first: number): Promise<Segment> {
-    // The previous segment is complete before the next one exists, so only the last segment can
-    // ever end in a torn write.
+    // The previous segment is complete, and trimmed to its records, before the next one exists,
+    // so only the last segment can ever end in a torn write or in zeros.
+    const prev = this.segments.at(-1);
+    if (prev && prev.allocated > prev.size) {
+      await prev.fh.truncate(prev.size);
+      prev.allocated = prev.size;
+      prev.dirty = true;
+    }
     await this.syncDirty();
     const path = join(this.dir, segmentName(first));
     const fh = await open(path, SEGMENT_OPEN_NEW);
     await fh.write(SEGMENT_MAGIC, 0, SEGMENT_HEADER_BYTES, 0);
-    const seg: Segment = { first, path, fh, offsets: [], size: SEGMENT_HEADER_BYTES, dirty: true };
+    const seg: Segment = {
+      first,
+      path,
+      fh,
+      offsets: [],
+      size: SEGMENT_HEADER_BYTES,
+      allocated: SEGMENT_HEADER_BYTES,
+      dirty: true,
+    };
     this.segments.push(seg);
     this.dirChanged = true;
     return seg;
@@ -372,6 +403,7 @@ class FileLogBackend implements LogBackend {
     const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
+    if (seg.size + total > seg.allocated) await this.preallocate(seg, seg.size + total);
     const bytesWritten =
       total <= this.inlineWriteBytes
         ? writevSync(seg.fh.fd, bufs, seg.size)
@@ -387,6 +419,31 @@ class FileLogBackend implements LogBackend {
     // With O_DSYNC the write returned once its data (and the file size) reached the disk, as an
     // fdatasync would have made it: the segment is not dirty.
     seg.size += total;
+    if (!WRITES_ARE_DURABLE) seg.dirty = true;
+  }
+
+  /**
+   * Extends `seg` with zeros from its current length to past `needed` (PREALLOCATE_BYTES more,
+   * but not far past the size at which the next segment starts). Only space after the records
+   * is written, before the records that go into it.
+   */
+  private async preallocate(seg: Segment, needed: number): Promise<void> {
+    const target = Math.max(needed, Math.min(needed + PREALLOCATE_BYTES, this.segmentBytes));
+    zeroChunk ??= Buffer.alloc(PREALLOCATE_BYTES);
+    for (let at = seg.allocated; at < target; ) {
+      const n = Math.min(zeroChunk.length, target - at);
+      const { bytesWritten } = await seg.fh.write(zeroChunk, 0, n, at);
+      if (bytesWritten !== n) {
+        throw new StorageError(
+          "io",
+          `${seg.path}: short write while preallocating at offset ${at} (${bytesWritten} of ${n} bytes)`,
+          seg.path,
+          at,
+        );
+      }
+      at += n;
+      seg.allocated = at;
+    }
     if (!WRITES_ARE_DURABLE) seg.dirty = true;
   }
 
@@ -410,9 +467,12 @@ class FileLogBackend implements LogBackend {
     const seg = this.segments.at(-1);
     if (seg && from - seg.first < seg.offsets.length) {
       const offset = seg.offsets[from - seg.first] as number;
+      // The file itself is cut (zeros written ahead go too): the discarded records are gone
+      // from the disk, not only from memory, before anything is written in their place.
       await seg.fh.truncate(offset);
       seg.offsets.length = from - seg.first;
       seg.size = offset;
+      seg.allocated = offset;
       seg.dirty = true;
     }
     this.last = Math.min(this.last, from - 1);

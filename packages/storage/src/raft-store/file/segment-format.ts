@@ -6,9 +6,12 @@
 //              crc32c  u32 LE   CRC32C of the 4 length bytes and the payload
 //              length  u32 LE   payload length
 //              payload          the protobuf encoding of a dengine.v1.Entry
+//   zeros    any number: space written ahead of the records (file-log.ts, "Preallocation")
 //
 // Indexes are consecutive across records and segments; the scan checks that too, so a record
-// whose checksum passes but sits in the wrong place is caught.
+// whose checksum passes but sits in the wrong place is caught. Zeros are never a record (an
+// empty payload's checksum is not zero), so where the bytes left are all zero the records end:
+// that is the segment's clean end, not a torn write.
 import type { Entry } from "@d-engine/core";
 import { CodecError, decodeEntry, encodeEntryInto, entryEncodedSize } from "../codec.js";
 import { crc32c } from "../crc.js";
@@ -97,9 +100,22 @@ export function decodeRecord(
   }
 }
 
+/** Whether every byte from `from` to the end is zero (preallocated space, never written). */
+export function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let p = from; p < bytes.length; p++) if (bytes[p] !== 0) return false;
+  return true;
+}
+
+function zeroHeader(bytes: Uint8Array, p: number): boolean {
+  for (let i = p; i < p + RECORD_HEADER_BYTES; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /** Whether a record that checks out starts anywhere in bytes[from, end). */
 function validRecordFrom(bytes: Uint8Array, from: number): boolean {
   for (let p = from; p + RECORD_HEADER_BYTES <= bytes.length; p++) {
+    // An all-zero header (length 0, checksum 0) never checks out: skips preallocated zeros fast.
+    if (zeroHeader(bytes, p)) continue;
     if (recordLength(bytes, p) > bytes.length - p - RECORD_HEADER_BYTES) continue;
     if (recordProblem(bytes, p, bytes.length) === undefined) return true;
   }
@@ -111,7 +127,7 @@ export interface ScannedSegment {
   readonly offsets: number[];
   /** Their terms. */
   readonly terms: number[];
-  /** Where the valid records end (the file size, unless a torn tail follows). */
+  /** Where the valid records end (the file size, unless zeros or a torn tail follow). */
   readonly end: number;
   /** A torn write at the end of the last segment: where it starts and what is wrong. */
   readonly torn?: { readonly offset: number; readonly reason: string };
@@ -152,6 +168,7 @@ export function scanSegment(
   let pos = SEGMENT_HEADER_BYTES;
   let expected = firstIndex;
   while (pos < bytes.length) {
+    if (allZero(bytes, pos)) break;
     const problem = recordProblem(bytes, pos, bytes.length);
     if (problem) return torn(pos, problem);
     const { entry, next } = decodeRecord(bytes, pos, path, 0);
