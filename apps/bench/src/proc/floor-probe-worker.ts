@@ -2,6 +2,10 @@
 //
 //   follower <file> <bytes>: listens on 127.0.0.1 (its port goes to the parent over IPC); for
 //     every `bytes` received, appends them to <file> with O_DSYNC, in place, and answers one byte.
+//
+// Every <file> is first filled with zeros (PREALLOCATED_BYTES, fsynced), and the appends overwrite
+// them, as d-engine's file log writes into space it extended ahead of its records: the same disk
+// writes (a growing append would also commit the file's new size, which d-engine no longer does).
 //   leader <file> <writes> <bytes> <port> <port>: connects to both followers, then `writes` times
 //     one after another: sends a record to both and appends it to its own <file> on the thread
 //     pool; a write is done when its own append is durable and one follower has answered it.
@@ -9,7 +13,7 @@
 //
 // The same division as d-engine's nodes (a leader appends on the thread pool while its appends are
 // on the wire; followers append in place), with nothing else: no Raft, no HTTP/2, no state machine.
-import { closeSync, constants, fdatasyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -19,10 +23,27 @@ export interface FloorReport {
 }
 
 const O_DSYNC: number = constants.O_DSYNC ?? 0;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | O_DSYNC;
+/** Zeros written ahead of the records: room for the probe's writes (2,500 of 300 bytes) and more. */
+const PREALLOCATED_BYTES = 4 * 1024 * 1024;
+
+/** Flags to write over the zeros, each write durable when it returns. */
+const OVERWRITE_FLAGS = constants.O_WRONLY | O_DSYNC;
+
+/** Creates `file` full of zeros, durably, before anything is timed. */
+function preallocate(file: string): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let at = 0; at < PREALLOCATED_BYTES; at += zeros.length) {
+    writeSync(fd, zeros, 0, zeros.length, at);
+  }
+  fsyncSync(fd);
+  closeSync(fd);
+}
 
 function follower(file: string, bytes: number): void {
-  const fd = openSync(file, APPEND_FLAGS);
+  preallocate(file);
+  const fd = openSync(file, OVERWRITE_FLAGS);
+  let offset = 0;
   // What is appended is a record of the size received (its bytes do not matter here).
   const record = Buffer.alloc(bytes, 0x5a);
   const server = createServer((socket) => {
@@ -32,7 +53,8 @@ function follower(file: string, bytes: number): void {
       buffered += chunk.length;
       while (buffered >= bytes) {
         buffered -= bytes;
-        writeSync(fd, record);
+        writeSync(fd, record, 0, bytes, offset);
+        offset += bytes;
         if (O_DSYNC === 0) fdatasyncSync(fd);
         socket.write("a");
       }
@@ -59,7 +81,8 @@ function connectTo(port: number): Promise<Socket> {
 
 async function leader(file: string, writes: number, bytes: number, ports: number[]) {
   const followers = await Promise.all(ports.map(connectTo));
-  const log = await open(file, APPEND_FLAGS);
+  preallocate(file);
+  const log = await open(file, OVERWRITE_FLAGS);
   const record = Buffer.alloc(bytes, 0x5a);
   // Acknowledgements counted per follower: a slow follower's late answer is never taken for the
   // next write's.

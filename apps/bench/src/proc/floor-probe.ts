@@ -1,7 +1,8 @@
 // The floor under a single-client write on this machine: a replicated durable write with nothing
 // else. Three processes on 127.0.0.1 (floor-probe-worker.ts) do what a write must: the leader
 // sends a 300-byte record to two followers over plain TCP and appends it to its log while the
-// followers append theirs, every append O_DSYNC; the write is done when the leader's append is
+// followers append theirs, every append O_DSYNC into a file already full of zeros (as d-engine's
+// file log writes into space it preallocated); the write is done when the leader's append is
 // durable and one follower has answered. No Raft, no HTTP/2, no state machine, no client API.
 //
 // Why: the single-client goals are ratios against etcd and a p99 in milliseconds, and the
@@ -104,5 +105,5 @@ function exited(child: ChildProcess): Promise<void> {
 
 /** One line for the machine header. */
 export function describeFloor(f: FloorProbe): string {
-  return `floor: a replicated durable write with nothing else (3 processes, ${f.recordBytes}-byte records over TCP, O_DSYNC appends, done at the leader's and one follower's): ${Math.round(f.opsPerSec).toLocaleString("en-US")} writes/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`;
+  return `floor: a replicated durable write with nothing else (3 processes, ${f.recordBytes}-byte records over TCP, O_DSYNC appends into preallocated files, done at the leader's and one follower's): ${Math.round(f.opsPerSec).toLocaleString("en-US")} writes/s, p50 ${f.p50Ms.toFixed(2)} ms, p99 ${f.p99Ms.toFixed(2)} ms`;
 }
