@@ -64,10 +64,22 @@ describe("file log: preallocation", () => {
       .filter((n) => n.endsWith(".log"))
       .sort()
       .map((n) => join(dir, "log", n));
-  /** Where a segment's records end, and its file length. */
-  const layout = (path: string, first: number) => {
+  /** A segment file as recovery scans it: its records, their end, and what follows them. */
+  const layout = (path: string, first: number, isLast = true) => {
     const bytes = readFileSync(path);
-    return { end: scanSegment(bytes, path, first, true).end, length: bytes.length };
+    const scan = scanSegment(bytes, path, first, isLast);
+    return {
+      records: scan.offsets.length,
+      end: scan.end,
+      length: bytes.length,
+      onlyZerosAfter: bytes.subarray(scan.end).every((b) => b === 0),
+    };
+  };
+  /** The path of the one segment file in `dir`. */
+  const onlySegment = (dir: string): string => {
+    const files = segmentFiles(dir);
+    expect(files).toHaveLength(1);
+    return files[0] as string;
   };
 
   it("appends go into zeros written ahead; a restart finds exactly the records", async () => {
@@ -75,14 +87,10 @@ describe("file log: preallocation", () => {
     try {
       const stores = await place.open({ segmentBytes: 1024 * 1024 });
       await stores.log.append(entriesFor(1, 40, 1));
-      const [path] = segmentFiles(place.where);
-      const { end, length } = layout(path as string, 1);
+      const path = onlySegment(place.where);
+      const { end, length, onlyZerosAfter } = layout(path, 1);
       expect(length).toBeGreaterThan(end);
-      expect(
-        readFileSync(path as string)
-          .subarray(end)
-          .every((b) => b === 0),
-      ).toBe(true);
+      expect(onlyZerosAfter).toBe(true);
       await stores.close();
       const again = await place.open({ segmentBytes: 1024 * 1024 });
       expect(again.log.lastIndex()).toBe(40);
@@ -90,7 +98,7 @@ describe("file log: preallocation", () => {
       expect(read).toHaveLength(40);
       for (const e of read) expect(entryProblem(e)).toBeUndefined();
       await again.log.append(entriesFor(41, 45, 1));
-      expect(layout(path as string, 1).length).toBe(length); // still inside the zeros
+      expect(layout(path, 1).length).toBe(length); // still inside the zeros
       await again.close();
     } finally {
       await place.dispose();
@@ -105,15 +113,9 @@ describe("file log: preallocation", () => {
       // A new leader's entries replace 20..30 with a shorter run of term 2.
       await stores.log.append(entriesFor(20, 22, 2));
       // After the records of 1..22 the file holds only zeros: nothing of 23..30 is left.
-      const [path] = segmentFiles(place.where);
-      const { end } = layout(path as string, 1);
-      const scanned = scanSegment(readFileSync(path as string), path as string, 1, true);
-      expect(scanned.offsets).toHaveLength(22);
-      expect(
-        readFileSync(path as string)
-          .subarray(end)
-          .every((b) => b === 0),
-      ).toBe(true);
+      const { records, onlyZerosAfter } = layout(onlySegment(place.where), 1);
+      expect(records).toBe(22);
+      expect(onlyZerosAfter).toBe(true);
       await stores.close();
       const again = await place.open({ segmentBytes: 1024 * 1024 });
       expect(again.log.lastIndex()).toBe(22);
@@ -134,10 +136,10 @@ describe("file log: preallocation", () => {
       expect(files.length).toBeGreaterThan(2);
       let first = 1;
       for (const path of files) {
-        const { end, length } = layout(path, first);
         const isLast = path === files.at(-1);
+        const { records, end, length } = layout(path, first, isLast);
         if (!isLast) expect(length).toBe(end);
-        first += scanSegment(readFileSync(path), path, first, isLast).offsets.length;
+        first += records;
       }
       expect(first).toBe(101);
       await stores.close();

@@ -13,8 +13,10 @@
 // records reach its end, so an append overwrites space the file already has instead of growing
 // it. A growing O_DSYNC write must also make the new file size durable (an ext4 journal commit,
 // which with the state machine's pages dirty in the page cache costs more); an overwrite is a
-// data write. etcd preallocates its WAL segments for the same reason. Measured in
-// docs/benchmarks.md (session 13). Zeros are never records (segment-format.ts), so recovery
+// data write. etcd preallocates its WAL segments for the same reason (with fallocate, which Node
+// lacks: here every byte of the log is written twice, zeros then records, in 1 MiB zero writes
+// that one append in ~3,000 waits for). Measured in docs/benchmarks.md (session 13): 8-10% more
+// single-client writes a second. Zeros are never records (segment-format.ts), so recovery
 // stops at them; a segment is trimmed to its records before the next one starts, and truncation
 // cuts the file itself, so records of a discarded suffix can never reappear after a restart.
 
