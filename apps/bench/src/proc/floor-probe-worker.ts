@@ -2,10 +2,6 @@
 //
 //   follower <file> <bytes>: listens on 127.0.0.1 (its port goes to the parent over IPC); for
 //     every `bytes` received, appends them to <file> with O_DSYNC, in place, and answers one byte.
-//
-// Every <file> is first filled with zeros (PREALLOCATED_BYTES, fsynced), and the appends overwrite
-// them, as d-engine's file log writes into space it extended ahead of its records: the same disk
-// writes (a growing append would also commit the file's new size, which d-engine no longer does).
 //   leader <file> <writes> <bytes> <port> <port>: connects to both followers, then `writes` times
 //     one after another: sends a record to both and appends it to its own <file> on the thread
 //     pool; a write is done when its own append is durable and one follower has answered it.
@@ -13,6 +9,10 @@
 //
 // The same division as d-engine's nodes (a leader appends on the thread pool while its appends are
 // on the wire; followers append in place), with nothing else: no Raft, no HTTP/2, no state machine.
+//
+// Every <file> is first filled with zeros (PREALLOCATED_BYTES, fsynced), and the appends overwrite
+// them, as d-engine's file log writes into space it extended ahead of its records: the same disk
+// writes (a growing append would also commit the file's new size, which d-engine no longer does).
 import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";

@@ -355,7 +355,12 @@ export class LmdbTables implements KvTables {
   view(): KvTablesView {
     const txn = this.root.useReadTransaction();
     const tables: KvTableSet = LmdbTables.tableSet(this.dbs, txn);
-    return { tables, meta: this.readMeta(txn), isolated: true, release: () => txn.done() };
+    return {
+      tables,
+      meta: this.readMeta(txn),
+      isolated: this.isolatedViews,
+      release: () => txn.done(),
+    };
   }
 
   async close(): Promise<void> {

@@ -87,7 +87,7 @@ export class MemoryTables implements KvTables {
   }
 
   view(): KvTablesView {
-    return { tables: this, meta: this.meta, isolated: false, release: () => {} };
+    return { tables: this, meta: this.meta, isolated: this.isolatedViews, release: () => {} };
   }
 
   async close(): Promise<void> {}

@@ -100,14 +100,9 @@ export function decodeRecord(
   }
 }
 
-/** Whether every byte from `from` to the end is zero (preallocated space, never written). */
-export function allZero(bytes: Uint8Array, from: number): boolean {
-  for (let p = from; p < bytes.length; p++) if (bytes[p] !== 0) return false;
-  return true;
-}
-
-function zeroHeader(bytes: Uint8Array, p: number): boolean {
-  for (let i = p; i < p + RECORD_HEADER_BYTES; i++) if (bytes[i] !== 0) return false;
+/** Whether bytes[from, to) are all zero (preallocated space, never written, when `to` is the end). */
+function allZero(bytes: Uint8Array, from: number, to = bytes.length): boolean {
+  for (let p = from; p < to; p++) if (bytes[p] !== 0) return false;
   return true;
 }
 
@@ -115,7 +110,7 @@ function zeroHeader(bytes: Uint8Array, p: number): boolean {
 function validRecordFrom(bytes: Uint8Array, from: number): boolean {
   for (let p = from; p + RECORD_HEADER_BYTES <= bytes.length; p++) {
     // An all-zero header (length 0, checksum 0) never checks out: skips preallocated zeros fast.
-    if (zeroHeader(bytes, p)) continue;
+    if (allZero(bytes, p, p + RECORD_HEADER_BYTES)) continue;
     if (recordLength(bytes, p) > bytes.length - p - RECORD_HEADER_BYTES) continue;
     if (recordProblem(bytes, p, bytes.length) === undefined) return true;
   }
