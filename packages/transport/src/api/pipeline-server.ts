@@ -1,9 +1,9 @@
 // KvService.Pipeline on node:http2 directly, as Replicate is (@d-engine/client's
 // wire/envelopes.ts says why): the same PipelineStream (pipeline-routes.ts) runs the calls, but
-// its request and response messages go straight between the HTTP/2 stream and protobuf (requests
-// read by protobuf-es, responses written by hand: pipeline-encoding.ts), not through connect-es's
-// generic streaming pipeline (a universal request and response, async-iterable transforms, a
-// serializer and an envelope transform per message). The bytes on the wire are the protocols'
+// its request and response messages go straight between the HTTP/2 stream and protobuf (puts and
+// gets read and written by hand: pipeline-decoding.ts, pipeline-encoding.ts; the rest through
+// protobuf-es), not through connect-es's generic streaming pipeline (a universal request and
+// response, async-iterable transforms, a serializer and an envelope transform per message). The bytes on the wire are the protocols'
 // own, so every client interoperates; startNodeServer sends a Pipeline stream here when it speaks
 // one of the two protocols the Node client uses, binary and uncompressed:
 // - gRPC ("application/grpc", "application/grpc+proto"): the status in trailers;
@@ -18,6 +18,7 @@ import { createEndStreamSerialization, endStreamFlag } from "@connectrpc/connect
 import { AsyncQueue, EnvelopeReader, envelope, statusTrailers } from "@d-engine/client/wire";
 import { KvService, type PipelineRequest, PipelineRequestSchema } from "@d-engine/proto/api";
 import type { KvCalls } from "./kv-calls.js";
+import { decodePipelineRequestFast } from "./pipeline-decoding.js";
 import { encodePipelineResponse } from "./pipeline-encoding.js";
 import { type PipelineHandlerOptions, pipelineResponses } from "./pipeline-routes.js";
 
@@ -189,7 +190,7 @@ class PipelineServerStream {
 
 function decodeRequest(frame: Uint8Array): PipelineRequest {
   try {
-    return fromBinary(PipelineRequestSchema, frame);
+    return decodePipelineRequestFast(frame) ?? fromBinary(PipelineRequestSchema, frame);
   } catch (e) {
     throw new ConnectError(
       `malformed PipelineRequest: ${e instanceof Error ? e.message : String(e)}`,

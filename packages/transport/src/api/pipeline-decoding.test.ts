@@ -1,0 +1,207 @@
+// The hand-written Pipeline request reader against protobuf-es: for seeded random requests, and
+// for the same bytes bent in the ways that must send a message back to fromBinary (an unknown
+// field, a field given twice, a number past 2^53, a truncated message), it either returns exactly
+// what fromBinary returns or returns undefined; and it does take the messages a client sends.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { seededRng } from "@d-engine/core";
+import {
+  DeleteRequestSchema,
+  GetRequestSchema,
+  type PipelineCall,
+  PipelineCallSchema,
+  PipelineRequestSchema,
+  PutRequestSchema,
+  type ReadConsistency,
+} from "@d-engine/proto/api";
+import { describe, expect, it } from "vitest";
+import { decodePipelineRequestFast } from "./pipeline-decoding.js";
+
+const SEED = 20261125;
+type Rng = ReturnType<typeof seededRng>;
+
+/** A uint64: often 0, mostly small, sometimes at or past 2^53 (then fromBinary reads it). */
+function u64(rng: Rng, big = true): bigint {
+  switch (rng.nextInt(big ? 6 : 5)) {
+    case 0:
+      return 0n;
+    case 1:
+    case 2:
+      return BigInt(rng.nextInt(300));
+    case 3:
+      return BigInt(rng.nextInt(2 ** 31)) * BigInt(1 + rng.nextInt(1000));
+    case 4:
+      return BigInt(Number.MAX_SAFE_INTEGER) - BigInt(rng.nextInt(3));
+    default:
+      return BigInt(Number.MAX_SAFE_INTEGER) + 1n + BigInt(rng.nextInt(1000));
+  }
+}
+
+function bytes(rng: Rng): Uint8Array {
+  const n = [0, 1, 8, 127, 128, 256, 300][rng.nextInt(7)] as number;
+  return Uint8Array.from({ length: n }, () => rng.nextInt(256));
+}
+
+const CLIENT_IDS = ["", "c-4f2a9", "клиент", "客户端-😀", "x".repeat(200)];
+
+function call(rng: Rng, big: boolean): PipelineCall {
+  const id = u64(rng, big);
+  const timeoutMs = u64(rng, big);
+  switch (rng.nextInt(5)) {
+    case 0:
+    case 1:
+      return create(PipelineCallSchema, {
+        id,
+        timeoutMs,
+        request: {
+          case: "put",
+          value: create(PutRequestSchema, {
+            key: bytes(rng),
+            value: bytes(rng),
+            lease: u64(rng, big),
+            ttlSeconds: u64(rng, big),
+            prevKv: rng.nextInt(2) === 1,
+            ...(rng.nextInt(3) > 0
+              ? {
+                  session: {
+                    clientId: CLIENT_IDS[rng.nextInt(CLIENT_IDS.length)] as string,
+                    sequence: u64(rng, big),
+                    firstIncomplete: u64(rng, big),
+                  },
+                }
+              : {}),
+          }),
+        },
+      });
+    case 2:
+      return create(PipelineCallSchema, {
+        id,
+        timeoutMs,
+        request: {
+          case: "get",
+          value: create(GetRequestSchema, {
+            key: bytes(rng),
+            revision: u64(rng, big),
+            consistency: rng.nextInt(5),
+          }),
+        },
+      });
+    case 3:
+      // Another kind: fromBinary's.
+      return create(PipelineCallSchema, {
+        id,
+        request: { case: "delete", value: create(DeleteRequestSchema, { key: bytes(rng) }) },
+      });
+    default:
+      // No request at all: the handler answers it with an error; read it the same either way.
+      return create(PipelineCallSchema, { id, timeoutMs });
+  }
+}
+
+function requestBytes(rng: Rng, big: boolean): Uint8Array {
+  const calls = Array.from({ length: rng.nextInt(6) }, () => call(rng, big));
+  const cancel = Array.from({ length: rng.nextInt(3) }, () => u64(rng, big));
+  return toBinary(PipelineRequestSchema, create(PipelineRequestSchema, { calls, cancel }));
+}
+
+/** `b` bent in one of the ways that need fromBinary (or that fromBinary refuses). */
+function bend(rng: Rng, b: Uint8Array): Uint8Array {
+  const join = (...parts: (Uint8Array | number[])[]) =>
+    Uint8Array.from(parts.flatMap((p) => [...p]));
+  switch (rng.nextInt(5)) {
+    case 0:
+      // An unknown field (number 15, varint) at the end.
+      return join(b, [0x78, 0x01]);
+    case 1:
+      // The whole message twice: every call and cancel twice (a repeated field grows).
+      return join(b, b);
+    case 2:
+      // Cut short.
+      return b.subarray(0, Math.max(0, b.length - 1 - rng.nextInt(4)));
+    case 3:
+      // Cancel ids unpacked (wire type 0), as an old encoder may send them.
+      return join(b, [0x10, rng.nextInt(128)]);
+    default:
+      // A call whose put is given twice (protobuf merges the two): fromBinary's.
+      return join(b, [0x0a, 0x08, 0x1a, 0x02, 0x0a, 0x00, 0x1a, 0x02, 0x0a, 0x00]);
+  }
+}
+
+/** fromBinary's reading of `b`, or "throws". */
+function reference(b: Uint8Array) {
+  try {
+    return fromBinary(PipelineRequestSchema, b);
+  } catch {
+    return "throws";
+  }
+}
+
+describe("decodePipelineRequestFast", () => {
+  it(`reads what fromBinary reads, or hands the message back (seed ${SEED})`, () => {
+    const rng = seededRng(SEED);
+    let taken = 0;
+    let handedBack = 0;
+    for (let round = 0; round < 3000; round++) {
+      let b = requestBytes(rng, rng.nextInt(2) === 1);
+      if (rng.nextInt(3) === 0) b = bend(rng, b);
+      // The server reads from Buffers; protobuf-es's byte fields are views of the input either way.
+      const input = rng.nextInt(2) ? Buffer.from(b) : b;
+      const want = reference(input);
+      const got = decodePipelineRequestFast(input);
+      if (got === undefined) {
+        handedBack++;
+        continue;
+      }
+      taken++;
+      expect(want, `round ${round}: fromBinary refused what the hand reader took`).not.toBe(
+        "throws",
+      );
+      expect(got, `round ${round}`).toStrictEqual(want);
+    }
+    // Both ways are exercised.
+    expect(taken).toBeGreaterThan(600);
+    expect(handedBack).toBeGreaterThan(600);
+  });
+
+  it("takes what the Node client sends under load: puts and gets with small numbers", () => {
+    const rng = seededRng(SEED + 1);
+    for (let round = 0; round < 200; round++) {
+      const calls = Array.from({ length: 1 + rng.nextInt(8) }, () => {
+        let c = call(rng, false);
+        while (c.request.case !== "put" && c.request.case !== "get") c = call(rng, false);
+        return c;
+      });
+      const b = toBinary(PipelineRequestSchema, create(PipelineRequestSchema, { calls }));
+      const got = decodePipelineRequestFast(b);
+      expect(got, `round ${round}`).toBeDefined();
+      expect(got).toStrictEqual(fromBinary(PipelineRequestSchema, b));
+    }
+  });
+
+  it("hands back an invalid enum, a second oneof member and a ten-byte varint", () => {
+    // Call {id 1, get {consistency -1}}: an int32 of -1 is ten bytes on the wire.
+    const negative = toBinary(
+      PipelineRequestSchema,
+      create(PipelineRequestSchema, {
+        calls: [
+          {
+            id: 1n,
+            request: {
+              case: "get",
+              value: { key: new Uint8Array([1]), consistency: -1 as ReadConsistency },
+            },
+          },
+        ],
+      }),
+    );
+    expect(decodePipelineRequestFast(negative)).toBeUndefined();
+    // Call {put {}, get {}}: the get replaces the put in protobuf; left to fromBinary.
+    const both = Uint8Array.from([0x0a, 0x04, 0x1a, 0x00, 0x22, 0x00]);
+    expect(decodePipelineRequestFast(both)).toBeUndefined();
+    expect(fromBinary(PipelineRequestSchema, both).calls[0]?.request.case).toBe("get");
+    // And the plain message is taken.
+    const plain = Uint8Array.from([0x0a, 0x04, 0x08, 0x07, 0x1a, 0x00]);
+    expect(decodePipelineRequestFast(plain)).toStrictEqual(
+      fromBinary(PipelineRequestSchema, plain),
+    );
+  });
+});
