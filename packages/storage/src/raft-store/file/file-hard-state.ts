@@ -16,9 +16,10 @@
 //
 // Commit-only saves are coalesced: at most one commit-slot write per COMMIT_SLOT_INTERVAL_MS,
 // the newest state winning. Why: the slot is rewritten on nearly every Ready, and on ext4 each
-// rewrite dirties the inode while the log's O_DSYNC appends keep the journal committing, so a
-// "microsecond" page-cache write measured 30-45 us on average inside the write benchmark, on
-// every node, on every write's path. Losing a commit index costs nothing but a slower restart
+// rewrite dirties the inode while the log's O_DSYNC appends keep writing metadata (not a journal
+// commit, as first thought: the benchmark machine's ext4 has no journal; the cost was measured
+// either way), so a "microsecond" page-cache write measured 30-45 us on average inside the write
+// benchmark, on every node, on every write's path. Losing a commit index costs nothing but a slower restart
 // (the leader tells it again; a state machine ahead of it proves it), so writing it 20 times a
 // second instead of per Ready gives up nothing the node relies on.
 import { existsSync, writeSync } from "node:fs";

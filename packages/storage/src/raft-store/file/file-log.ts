@@ -11,9 +11,10 @@
 //
 // Preallocation: the last segment is extended with zeros, PREALLOCATE_BYTES at a time, before
 // records reach its end, so an append overwrites space the file already has instead of growing
-// it. A growing O_DSYNC write must also make the new file size durable (an ext4 journal commit,
-// which with the state machine's pages dirty in the page cache costs more); an overwrite is a
-// data write. etcd preallocates its WAL segments for the same reason (with fallocate, which Node
+// it. A growing O_DSYNC write must also make the new file size durable: on the benchmark
+// machine's ext4, which runs without a journal (the kernel's fsync path there is
+// ext4_fsync_nojournal), the inode itself is written, a second device write per append (with a
+// journal it would be a journal commit); an overwrite is a data write. etcd preallocates its WAL segments for the same reason (with fallocate, which Node
 // lacks: here every byte of the log is written twice, zeros then records, in 1 MiB zero writes
 // that one append in ~3,000 waits for). Measured in docs/benchmarks.md (session 13): 8-10% more
 // single-client writes a second. Zeros are never records (segment-format.ts), so recovery
