@@ -1,6 +1,7 @@
 // The Node client's KvService.Pipeline stream on node:http2 directly: request messages go from
-// the pipeline (kv-pipeline.ts) through protobuf-es into envelopes on the HTTP/2 stream, and
-// response envelopes come back the same way, without connect-es's generic streaming pipeline
+// the pipeline (kv-pipeline.ts) into envelopes on the HTTP/2 stream, and response envelopes come
+// back the same way (puts and gets written and read by hand, wire/pipeline-codec.ts; the rest
+// through protobuf-es), without connect-es's generic streaming pipeline
 // (wire/envelopes.ts says why). It speaks the client's protocol on the wire, Connect streaming or
 // gRPC, binary and uncompressed, so any server serves it; the d-engine server serves these two by
 // hand too (@d-engine/transport's pipeline-server.ts).
@@ -10,7 +11,7 @@
 // message); a non-200 answer as the HTTP status's code (404, a server without Pipeline:
 // Unimplemented); a reset or a broken connection as Unavailable.
 import * as http2 from "node:http2";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   codeFromHttpStatus,
@@ -19,13 +20,13 @@ import {
 import {
   KvService,
   type PipelineRequest,
-  PipelineRequestSchema,
   type PipelineResponse,
   PipelineResponseSchema,
 } from "@d-engine/proto/api";
 import type { PipelineOpener } from "../client/kv-pipeline.js";
 import { AsyncQueue } from "../wire/async-queue.js";
 import { EnvelopeReader, envelope, statusError } from "../wire/envelopes.js";
+import { decodePipelineResponseFast, encodePipelineRequest } from "../wire/pipeline-codec.js";
 import type { WindowedSessionManager } from "./http2.js";
 
 const PIPELINE_PATH = `/${KvService.typeName}/${KvService.method.pipeline.name}`;
@@ -110,7 +111,7 @@ class PipelineCall {
     try {
       for await (const m of this.requests) {
         if (stream.destroyed) return;
-        if (!stream.write(envelope(toBinary(PipelineRequestSchema, m)))) await drained(stream);
+        if (!stream.write(envelope(encodePipelineRequest(m)))) await drained(stream);
       }
       if (!stream.destroyed) stream.end();
     } catch (e) {
@@ -136,7 +137,9 @@ class PipelineCall {
     this.manager.notifyResponseByteRead(stream);
     try {
       for (const frame of this.reader.push(chunk)) {
-        this.inbox.push(fromBinary(PipelineResponseSchema, frame));
+        this.inbox.push(
+          decodePipelineResponseFast(frame) ?? fromBinary(PipelineResponseSchema, frame),
+        );
       }
       const end = this.reader.endStream;
       if (end !== undefined && this.status === undefined) {

@@ -1,5 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { seededRng } from "../util/seeded-rng.js";
 import {
   END_STREAM_FLAG,
   EnvelopeReader,
@@ -9,20 +10,6 @@ import {
 } from "./envelopes.js";
 
 const SEED = 4_242;
-
-/** A small seeded generator (mulberry32): the test's cuts are the same on every run. */
-function seededRng(seed: number): { nextInt(n: number): number } {
-  let a = seed >>> 0;
-  return {
-    nextInt(n: number): number {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    },
-  };
-}
 
 describe("gRPC envelopes", () => {
   it(`reads messages back however the stream is cut (seed ${SEED})`, () => {

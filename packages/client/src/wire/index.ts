@@ -9,6 +9,7 @@ export * from "./errors.js";
 export * from "./kv.js";
 export * from "./lease.js";
 export * from "./numbers.js";
+export * from "./proto-cursor.js";
 export * from "./range-txn.js";
 export * from "./values.js";
 export * from "./watch.js";

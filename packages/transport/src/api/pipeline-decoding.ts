@@ -15,6 +15,7 @@
 //                     bool prev_kv = 5; WriteSession session = 6; }
 //   GetRequest      { bytes key = 1; uint64 revision = 2; ReadConsistency consistency = 3; }
 //   WriteSession    { string client_id = 1; uint64 sequence = 2; uint64 first_incomplete = 3; }
+import { NOT_HANDLED, once, ProtoReader, WIRE_LEN, WIRE_VARINT } from "@d-engine/client/wire";
 import type {
   GetRequest,
   PipelineCall,
@@ -23,99 +24,32 @@ import type {
   WriteSession,
 } from "@d-engine/proto/api";
 
-/** Thrown inside the reader when the message needs fromBinary; never escapes this module. */
-class NotHandled extends Error {}
-const NOT_HANDLED = new NotHandled();
-
-const VARINT = 0;
-const LEN = 2;
-
-const utf8 = new TextDecoder();
-
-/** A cursor over one message's bytes (or a nested message's, between pos and end). */
-class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  /** An unsigned varint as a Number; NOT_HANDLED beyond 2^53 - 1 (or a truncated varint). */
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.pos >= this.end) throw NOT_HANDLED;
-      const b = this.buf[this.pos++] as number;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (result > Number.MAX_SAFE_INTEGER) throw NOT_HANDLED;
-        return result;
-      }
-      scale *= 128;
-    }
-    // Nine bytes or more: beyond 2^56, or padded; fromBinary decides.
-    throw NOT_HANDLED;
-  }
-
-  /** A length-delimited field's extent: [start, end) within the buffer. */
-  len(): number {
-    const n = this.varint();
-    const start = this.pos;
-    if (n > this.end - start) throw NOT_HANDLED;
-    this.pos = start + n;
-    return start;
-  }
-
-  bytes(): Uint8Array {
-    const start = this.len();
-    return this.buf.subarray(start, this.pos);
-  }
-
-  nested(): Reader {
-    const start = this.len();
-    return new Reader(this.buf, start, this.pos);
-  }
-
-  /** The next tag as [field number, wire type]; NOT_HANDLED for field numbers past 2^29. */
-  tag(): number {
-    return this.varint();
-  }
-
-  more(): boolean {
-    return this.pos < this.end;
-  }
-}
-
 /**
  * The PipelineRequest in `bytes`, or undefined when it carries anything but put and get calls in
  * the fields above (then fromBinary must read it).
  */
 export function decodePipelineRequestFast(bytes: Uint8Array): PipelineRequest | undefined {
   try {
-    return readRequest(new Reader(bytes, 0, bytes.length));
+    return readRequest(new ProtoReader(bytes));
   } catch (e) {
     if (e === NOT_HANDLED) return undefined;
     throw e;
   }
 }
 
-function readRequest(r: Reader): PipelineRequest {
+function readRequest(r: ProtoReader): PipelineRequest {
   const calls: PipelineCall[] = [];
   const cancel: bigint[] = [];
   while (r.more()) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | LEN)) {
+    const tag = r.varint();
+    if (tag === ((1 << 3) | WIRE_LEN)) {
       calls.push(readCall(r.nested()));
-    } else if (tag === ((2 << 3) | LEN)) {
+    } else if (tag === ((2 << 3) | WIRE_LEN)) {
       // Packed (proto3's default).
       const p = r.nested();
-      while (p.more()) cancel.push(BigInt(p.varint()));
-    } else if (tag === ((2 << 3) | VARINT)) {
-      cancel.push(BigInt(r.varint()));
+      while (p.more()) cancel.push(p.u64());
+    } else if (tag === ((2 << 3) | WIRE_VARINT)) {
+      cancel.push(r.u64());
     } else {
       throw NOT_HANDLED;
     }
@@ -123,138 +57,123 @@ function readRequest(r: Reader): PipelineRequest {
   return { $typeName: "dengine.api.v1.PipelineRequest", calls, cancel };
 }
 
-function readCall(r: Reader): PipelineCall {
+function readCall(r: ProtoReader): PipelineCall {
   let id = 0n;
   let timeoutMs = 0n;
   let request: PipelineCall["request"] = { case: undefined };
   let seen = 0;
   while (r.more()) {
-    const tag = r.tag();
-    const field = tag >>> 3;
+    const tag = r.varint();
     // A field given twice merges (messages) or overrides (scalars), and a second oneof member
     // replaces the first: rare enough to leave to fromBinary.
-    if (field < 1 || field > 4 || seen & (1 << field)) throw NOT_HANDLED;
-    seen |= 1 << field;
-    if (tag === ((1 << 3) | VARINT)) id = BigInt(r.varint());
-    else if (tag === ((2 << 3) | VARINT)) timeoutMs = BigInt(r.varint());
-    else if (tag === ((3 << 3) | LEN) && !(seen & (1 << 4)))
+    seen = once(seen, tag >>> 3, 4);
+    if (tag === ((1 << 3) | WIRE_VARINT)) id = r.u64();
+    else if (tag === ((2 << 3) | WIRE_VARINT)) timeoutMs = r.u64();
+    else if (tag === ((3 << 3) | WIRE_LEN) && !(seen & (1 << 4)))
       request = { case: "put", value: readPut(r.nested()) };
-    else if (tag === ((4 << 3) | LEN) && !(seen & (1 << 3)))
+    else if (tag === ((4 << 3) | WIRE_LEN) && !(seen & (1 << 3)))
       request = { case: "get", value: readGet(r.nested()) };
     else throw NOT_HANDLED;
   }
   return { $typeName: "dengine.api.v1.PipelineCall", id, timeoutMs, request };
 }
 
-const EMPTY = new Uint8Array(0);
-
-function readPut(r: Reader): PutRequest {
-  let key: Uint8Array = EMPTY;
-  let value: Uint8Array = EMPTY;
-  let lease = 0n;
-  let ttlSeconds = 0n;
-  let prevKv = false;
-  let session: WriteSession | undefined;
+function readPut(r: ProtoReader): PutRequest {
+  const put: PutRequest = {
+    $typeName: "dengine.api.v1.PutRequest",
+    key: new Uint8Array(0),
+    value: new Uint8Array(0),
+    lease: 0n,
+    ttlSeconds: 0n,
+    prevKv: false,
+  };
   let seen = 0;
   while (r.more()) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field < 1 || field > 6 || seen & (1 << field)) throw NOT_HANDLED;
-    seen |= 1 << field;
+    const tag = r.varint();
+    seen = once(seen, tag >>> 3, 6);
     switch (tag) {
-      case (1 << 3) | LEN:
-        key = r.bytes();
+      case (1 << 3) | WIRE_LEN:
+        put.key = r.bytes();
         break;
-      case (2 << 3) | LEN:
-        value = r.bytes();
+      case (2 << 3) | WIRE_LEN:
+        put.value = r.bytes();
         break;
-      case (3 << 3) | VARINT:
-        lease = BigInt(r.varint());
+      case (3 << 3) | WIRE_VARINT:
+        put.lease = r.u64();
         break;
-      case (4 << 3) | VARINT:
-        ttlSeconds = BigInt(r.varint());
+      case (4 << 3) | WIRE_VARINT:
+        put.ttlSeconds = r.u64();
         break;
-      case (5 << 3) | VARINT:
-        prevKv = r.varint() !== 0;
+      case (5 << 3) | WIRE_VARINT:
+        put.prevKv = r.varint() !== 0;
         break;
-      case (6 << 3) | LEN:
-        session = readSession(r.nested());
+      case (6 << 3) | WIRE_LEN:
+        put.session = readSession(r.nested());
         break;
       default:
         throw NOT_HANDLED;
     }
   }
-  // Fresh empty arrays where fromBinary makes them (one per message, never shared with a caller).
-  const put: PutRequest = {
-    $typeName: "dengine.api.v1.PutRequest",
-    key: key === EMPTY ? new Uint8Array(0) : key,
-    value: value === EMPTY ? new Uint8Array(0) : value,
-    lease,
-    ttlSeconds,
-    prevKv,
-  };
-  if (session !== undefined) put.session = session;
   return put;
 }
 
-function readGet(r: Reader): GetRequest {
-  let key: Uint8Array = EMPTY;
-  let revision = 0n;
-  let consistency = 0;
+function readGet(r: ProtoReader): GetRequest {
+  const get: GetRequest = {
+    $typeName: "dengine.api.v1.GetRequest",
+    key: new Uint8Array(0),
+    revision: 0n,
+    consistency: 0,
+  };
   let seen = 0;
   while (r.more()) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field < 1 || field > 3 || seen & (1 << field)) throw NOT_HANDLED;
-    seen |= 1 << field;
+    const tag = r.varint();
+    seen = once(seen, tag >>> 3, 3);
     switch (tag) {
-      case (1 << 3) | LEN:
-        key = r.bytes();
+      case (1 << 3) | WIRE_LEN:
+        get.key = r.bytes();
         break;
-      case (2 << 3) | VARINT:
-        revision = BigInt(r.varint());
+      case (2 << 3) | WIRE_VARINT:
+        get.revision = r.u64();
         break;
-      case (3 << 3) | VARINT:
-        consistency = r.varint();
-        // An enum is an int32: a negative one is a ten-byte varint (refused above), and one
-        // past 2^31 is not an int32 fromBinary would keep as is.
-        if (consistency > 0x7fffffff) throw NOT_HANDLED;
+      case (3 << 3) | WIRE_VARINT: {
+        const c = r.varint();
+        // An enum is an int32: a negative one is a ten-byte varint (refused by the reader), and
+        // one past 2^31 is not an int32 fromBinary would keep as is.
+        if (c > 0x7fffffff) throw NOT_HANDLED;
+        get.consistency = c;
         break;
+      }
       default:
         throw NOT_HANDLED;
     }
   }
-  return {
-    $typeName: "dengine.api.v1.GetRequest",
-    key: key === EMPTY ? new Uint8Array(0) : key,
-    revision,
-    consistency,
-  };
+  return get;
 }
 
-function readSession(r: Reader): WriteSession {
-  let clientId = "";
-  let sequence = 0n;
-  let firstIncomplete = 0n;
+function readSession(r: ProtoReader): WriteSession {
+  const session: WriteSession = {
+    $typeName: "dengine.api.v1.WriteSession",
+    clientId: "",
+    sequence: 0n,
+    firstIncomplete: 0n,
+  };
   let seen = 0;
   while (r.more()) {
-    const tag = r.tag();
-    const field = tag >>> 3;
-    if (field < 1 || field > 3 || seen & (1 << field)) throw NOT_HANDLED;
-    seen |= 1 << field;
+    const tag = r.varint();
+    seen = once(seen, tag >>> 3, 3);
     switch (tag) {
-      case (1 << 3) | LEN:
-        clientId = utf8.decode(r.bytes());
+      case (1 << 3) | WIRE_LEN:
+        session.clientId = r.string();
         break;
-      case (2 << 3) | VARINT:
-        sequence = BigInt(r.varint());
+      case (2 << 3) | WIRE_VARINT:
+        session.sequence = r.u64();
         break;
-      case (3 << 3) | VARINT:
-        firstIncomplete = BigInt(r.varint());
+      case (3 << 3) | WIRE_VARINT:
+        session.firstIncomplete = r.u64();
         break;
       default:
         throw NOT_HANDLED;
     }
   }
-  return { $typeName: "dengine.api.v1.WriteSession", clientId, sequence, firstIncomplete };
+  return session;
 }

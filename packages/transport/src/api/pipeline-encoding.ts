@@ -13,16 +13,16 @@
 //   KeyValue         { bytes key = 1; uint64 create_revision = 2; uint64 mod_revision = 3;
 //                      uint64 version = 4; bytes value = 5; uint64 lease = 6; }
 import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  bytesSize,
+  ProtoWriter,
+  safeU64 as safe,
+  u64Size,
+  varintSize,
+} from "@d-engine/client/wire";
 import type { KeyValue } from "@d-engine/proto";
 import { PipelineResultSchema } from "@d-engine/proto/api";
 import type { ResultInit } from "./pipeline-routes.js";
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** Whether `v` is a uint64 written here: as a Number, so at most 2^53 - 1. */
-function safe(v: bigint): boolean {
-  return v >= 0n && v <= MAX_SAFE;
-}
 
 /** A get or put result written here, with its sizes measured once. */
 interface HandPart {
@@ -55,7 +55,7 @@ export function encodePipelineResponse(results: readonly ResultInit[]): Uint8Arr
     parts[i] = part;
     total += 1 + varintSize(part.size) + part.size;
   }
-  const w = new Writer(total);
+  const w = new ProtoWriter(total);
   for (const p of parts) {
     w.tag(1, 2);
     w.varint(p.size);
@@ -91,7 +91,7 @@ function measure(r: ResultInit): HandPart | undefined {
   return { r, body, kv: kvBytes, size: u64Size(r.id) + 1 + varintSize(body) + body };
 }
 
-function writeResult(w: Writer, p: HandPart): void {
+function writeResult(w: ProtoWriter, p: HandPart): void {
   const o = p.r.result;
   w.u64(1, p.r.id);
   if (o.case === "get") {
@@ -109,7 +109,7 @@ function writeResult(w: Writer, p: HandPart): void {
 }
 
 /** The KeyValue field (number 2 in both GetResponse and PutResponse), if set. */
-function writeKvField(w: Writer, kv: KeyValue | undefined, size: number): void {
+function writeKvField(w: ProtoWriter, kv: KeyValue | undefined, size: number): void {
   if (!kv) return;
   w.tag(2, 2);
   w.varint(size);
@@ -130,71 +130,11 @@ function kvSize(kv: KeyValue): number {
   );
 }
 
-function writeKv(w: Writer, kv: KeyValue): void {
+function writeKv(w: ProtoWriter, kv: KeyValue): void {
   w.bytes(1, kv.key);
   w.u64(2, kv.createRevision);
   w.u64(3, kv.modRevision);
   w.u64(4, kv.version);
   w.bytes(5, kv.value);
   w.u64(6, kv.lease);
-}
-
-/** A uint64 field's size (tag and value; 0 when it is zero, as proto3 leaves it out). */
-function u64Size(v: bigint): number {
-  return v === 0n ? 0 : 1 + varintSize(Number(v));
-}
-
-/** A bytes field's size (0 when empty). */
-function bytesSize(b: Uint8Array): number {
-  return b.length === 0 ? 0 : 1 + varintSize(b.length) + b.length;
-}
-
-/** Bytes of the varint of `n` (a whole number below 2^53). */
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Writes into a buffer of the exact size computed beforehand. Field numbers here are below 16. */
-class Writer {
-  readonly buf: Uint8Array;
-  private pos = 0;
-
-  constructor(size: number) {
-    this.buf = new Uint8Array(size);
-  }
-
-  tag(field: number, wireType: number): void {
-    this.buf[this.pos++] = (field << 3) | wireType;
-  }
-
-  varint(n: number): void {
-    while (n >= 128) {
-      this.buf[this.pos++] = (n % 128) | 128;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
-  }
-
-  u64(field: number, v: bigint): void {
-    if (v === 0n) return;
-    this.tag(field, 0);
-    this.varint(Number(v));
-  }
-
-  bytes(field: number, b: Uint8Array): void {
-    if (b.length === 0) return;
-    this.tag(field, 2);
-    this.varint(b.length);
-    this.raw(b);
-  }
-
-  raw(b: Uint8Array): void {
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
 }
