@@ -40,11 +40,15 @@ import {
 } from "@d-engine/proto/api";
 import {
   bytesSize,
+  handBack,
   messageSize,
+  more,
   NOT_HANDLED,
+  nested,
   once,
   ProtoReader,
   ProtoWriter,
+  readU64,
   safeU64,
   u64Size,
   varintSize,
@@ -189,13 +193,13 @@ export function decodePipelineResponseFast(bytes: Uint8Array): PipelineResponse 
   try {
     const r = new ProtoReader(bytes);
     const results: PipelineResult[] = [];
-    while (r.more()) {
-      if (r.varint() !== ((1 << 3) | WIRE_LEN)) throw NOT_HANDLED;
-      results.push(readResult(r.nested()));
+    while (more(r)) {
+      if (r.varint("field") !== ((1 << 3) | WIRE_LEN)) throw NOT_HANDLED;
+      results.push(readResult(nested(r)));
     }
     return { $typeName: "dengine.api.v1.PipelineResponse", results };
   } catch (e) {
-    if (e === NOT_HANDLED) return undefined;
+    if (handBack(e)) return undefined;
     throw e;
   }
 }
@@ -204,15 +208,15 @@ function readResult(r: ProtoReader): PipelineResult {
   let id = 0n;
   let result: PipelineResult["result"] = { case: undefined };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     // Errors (field 2) and the other kinds go to fromBinary; so does a second oneof member.
     seen = once(seen, tag >>> 3, 4);
-    if (tag === ((1 << 3) | WIRE_VARINT)) id = r.u64();
+    if (tag === ((1 << 3) | WIRE_VARINT)) id = readU64(r);
     else if (tag === ((3 << 3) | WIRE_LEN) && !(seen & (1 << 4)))
-      result = { case: "put", value: readPutResponse(r.nested()) };
+      result = { case: "put", value: readPutResponse(nested(r)) };
     else if (tag === ((4 << 3) | WIRE_LEN) && !(seen & (1 << 3)))
-      result = { case: "get", value: readGetResponse(r.nested()) };
+      result = { case: "get", value: readGetResponse(nested(r)) };
     else throw NOT_HANDLED;
   }
   return { $typeName: "dengine.api.v1.PipelineResult", id, result };
@@ -221,12 +225,12 @@ function readResult(r: ProtoReader): PipelineResult {
 function readPutResponse(r: ProtoReader): PutResponse {
   const put: PutResponse = { $typeName: "dengine.api.v1.PutResponse", revision: 0n, lease: 0n };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     seen = once(seen, tag >>> 3, 3);
-    if (tag === ((1 << 3) | WIRE_VARINT)) put.revision = r.u64();
-    else if (tag === ((2 << 3) | WIRE_LEN)) put.prevKv = readKeyValue(r.nested());
-    else if (tag === ((3 << 3) | WIRE_VARINT)) put.lease = r.u64();
+    if (tag === ((1 << 3) | WIRE_VARINT)) put.revision = readU64(r);
+    else if (tag === ((2 << 3) | WIRE_LEN)) put.prevKv = readKeyValue(nested(r));
+    else if (tag === ((3 << 3) | WIRE_VARINT)) put.lease = readU64(r);
     else throw NOT_HANDLED;
   }
   return put;
@@ -235,11 +239,11 @@ function readPutResponse(r: ProtoReader): PutResponse {
 function readGetResponse(r: ProtoReader): GetResponse {
   const get: GetResponse = { $typeName: "dengine.api.v1.GetResponse", revision: 0n };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     seen = once(seen, tag >>> 3, 2);
-    if (tag === ((1 << 3) | WIRE_VARINT)) get.revision = r.u64();
-    else if (tag === ((2 << 3) | WIRE_LEN)) get.kv = readKeyValue(r.nested());
+    if (tag === ((1 << 3) | WIRE_VARINT)) get.revision = readU64(r);
+    else if (tag === ((2 << 3) | WIRE_LEN)) get.kv = readKeyValue(nested(r));
     else throw NOT_HANDLED;
   }
   return get;
@@ -256,27 +260,27 @@ function readKeyValue(r: ProtoReader): KeyValue {
     lease: 0n,
   };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     seen = once(seen, tag >>> 3, 6);
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
-        kv.key = r.bytes();
+        kv.key = r.bytes("bytes");
         break;
       case (2 << 3) | WIRE_VARINT:
-        kv.createRevision = r.u64();
+        kv.createRevision = readU64(r);
         break;
       case (3 << 3) | WIRE_VARINT:
-        kv.modRevision = r.u64();
+        kv.modRevision = readU64(r);
         break;
       case (4 << 3) | WIRE_VARINT:
-        kv.version = r.u64();
+        kv.version = readU64(r);
         break;
       case (5 << 3) | WIRE_LEN:
-        kv.value = r.bytes();
+        kv.value = r.bytes("bytes");
         break;
       case (6 << 3) | WIRE_VARINT:
-        kv.lease = r.u64();
+        kv.lease = readU64(r);
         break;
       default:
         throw NOT_HANDLED;

@@ -1,85 +1,37 @@
-// The few protobuf wire primitives the hot Pipeline messages are read and written with by hand
-// (client: pipeline-codec.ts; server: @d-engine/transport's pipeline-decoding.ts and
-// pipeline-encoding.ts), where protobuf-es's reflection over descriptors costs most of a small
-// call's CPU. Numbers are JavaScript numbers: anything at or past 2^53 is left to protobuf-es
-// (readers throw NOT_HANDLED, writers' callers check `safeU64` first), so nothing here ever rounds.
+// What the hot Pipeline messages are read and written with by hand (client: pipeline-codec.ts;
+// server: @d-engine/transport's pipeline-decoding.ts and pipeline-encoding.ts), where
+// protobuf-es's reflection over descriptors costs most of a small call's CPU: the protobuf wire
+// primitives of @d-engine/proto/varint (the same ones the Raft codecs use), plus what a reader
+// that may hand a message back to protobuf-es needs. Numbers are JavaScript numbers: anything at
+// or past 2^53 is left to protobuf-es (the reader throws, writers' callers check `safeU64`
+// first), so nothing here ever rounds.
+import {
+  CodecError,
+  ProtoReader,
+  varintSize,
+  WIRE_LEN,
+  WIRE_VARINT,
+  writeVarint,
+} from "@d-engine/proto/varint";
 
-/** Thrown by ProtoReader when a message needs protobuf-es; callers catch it and fall back. */
+export { ProtoReader, varintSize, WIRE_LEN, WIRE_VARINT };
+
+/** Thrown while reading a message that protobuf-es must read instead. */
 export class NotHandled extends Error {}
 export const NOT_HANDLED = new NotHandled("left to protobuf-es");
 
-export const WIRE_VARINT = 0;
-export const WIRE_LEN = 2;
-
-const utf8 = new TextDecoder();
-
-/** A cursor over one message's bytes (or a nested message's, between pos and end). */
-export class ProtoReader {
-  pos: number;
-  constructor(
-    readonly buf: Uint8Array,
-    start = 0,
-    readonly end = buf.length,
-  ) {
-    this.pos = start;
-  }
-
-  /** An unsigned varint as a Number; NOT_HANDLED past 2^53 - 1 or when cut short. */
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.pos >= this.end) throw NOT_HANDLED;
-      const b = this.buf[this.pos++] as number;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (result > Number.MAX_SAFE_INTEGER) throw NOT_HANDLED;
-        return result;
-      }
-      scale *= 128;
-    }
-    // Nine bytes or more: past 2^56, or padded; protobuf-es decides.
-    throw NOT_HANDLED;
-  }
-
-  /** A uint64 field's value as protobuf-es holds it. */
-  u64(): bigint {
-    return BigInt(this.varint());
-  }
-
-  /** Skips a length-delimited field's bytes; returns where they start. */
-  private len(): number {
-    const n = this.varint();
-    const start = this.pos;
-    if (n > this.end - start) throw NOT_HANDLED;
-    this.pos = start + n;
-    return start;
-  }
-
-  /** A bytes field: a view of the input, as protobuf-es gives it. */
-  bytes(): Uint8Array {
-    const start = this.len();
-    return this.buf.subarray(start, this.pos);
-  }
-
-  string(): string {
-    return utf8.decode(this.bytes());
-  }
-
-  /** A cursor over a nested message's bytes. */
-  nested(): ProtoReader {
-    const start = this.len();
-    return new ProtoReader(this.buf, start, this.pos);
-  }
-
-  more(): boolean {
-    return this.pos < this.end;
-  }
+/**
+ * Whether `e`, thrown while reading by hand, means "read it with protobuf-es instead": a field
+ * this reader leaves alone, or bytes it cannot read (a number past 2^53, a cut message), which
+ * protobuf-es then reads or refuses with its own error.
+ */
+export function handBack(e: unknown): boolean {
+  return e === NOT_HANDLED || e instanceof CodecError;
 }
 
 /**
- * Marks field numbers seen in one message: a field given twice (merged or overridden in
- * protobuf) is NOT_HANDLED. Field numbers 1-30.
+ * Marks field `field` (1-30) as seen in one message: a field given twice (merged or overridden in
+ * protobuf), or one past `max`, is NOT_HANDLED.
  */
 export function once(seen: number, field: number, max: number): number {
   if (field < 1 || field > max) throw NOT_HANDLED;
@@ -88,21 +40,34 @@ export function once(seen: number, field: number, max: number): number {
   return seen | bit;
 }
 
+/** A uint64 field's value as protobuf-es holds it. */
+export function readU64(r: ProtoReader): bigint {
+  return BigInt(r.varint("uint64"));
+}
+
+const utf8 = new TextDecoder();
+
+/** A string field, decoded as protobuf-es decodes it (invalid UTF-8 becomes U+FFFD). */
+export function readString(r: ProtoReader): string {
+  return utf8.decode(r.bytes("string"));
+}
+
+/** A nested message's fields, as a reader of their own. */
+export function nested(r: ProtoReader): ProtoReader {
+  const { length } = r.bytes("message");
+  return new ProtoReader(r.buf, r.pos - length, r.pos);
+}
+
+/** Whether the reader has fields left. */
+export function more(r: ProtoReader): boolean {
+  return r.pos < r.end;
+}
+
 /** Whether `v` can be written here: a uint64 below 2^53. */
 export function safeU64(v: bigint): boolean {
   return v >= 0n && v <= MAX_SAFE;
 }
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** Bytes of the varint of `n` (a whole number below 2^53). */
-export function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
 
 /** A uint64 field's size (tag and value; 0 when it is zero, as proto3 leaves it out). */
 export function u64Size(v: bigint): number {
@@ -133,11 +98,7 @@ export class ProtoWriter {
   }
 
   varint(n: number): void {
-    while (n >= 128) {
-      this.buf[this.pos++] = (n % 128) | 128;
-      n = Math.floor(n / 128);
-    }
-    this.buf[this.pos++] = n;
+    this.pos = writeVarint(this.buf, this.pos, n);
   }
 
   u64(field: number, v: bigint): void {

@@ -15,7 +15,18 @@
 //                     bool prev_kv = 5; WriteSession session = 6; }
 //   GetRequest      { bytes key = 1; uint64 revision = 2; ReadConsistency consistency = 3; }
 //   WriteSession    { string client_id = 1; uint64 sequence = 2; uint64 first_incomplete = 3; }
-import { NOT_HANDLED, once, ProtoReader, WIRE_LEN, WIRE_VARINT } from "@d-engine/client/wire";
+import {
+  handBack,
+  more,
+  NOT_HANDLED,
+  nested,
+  once,
+  ProtoReader,
+  readString,
+  readU64,
+  WIRE_LEN,
+  WIRE_VARINT,
+} from "@d-engine/client/wire";
 import type {
   GetRequest,
   PipelineCall,
@@ -32,7 +43,7 @@ export function decodePipelineRequestFast(bytes: Uint8Array): PipelineRequest | 
   try {
     return readRequest(new ProtoReader(bytes));
   } catch (e) {
-    if (e === NOT_HANDLED) return undefined;
+    if (handBack(e)) return undefined;
     throw e;
   }
 }
@@ -40,16 +51,16 @@ export function decodePipelineRequestFast(bytes: Uint8Array): PipelineRequest | 
 function readRequest(r: ProtoReader): PipelineRequest {
   const calls: PipelineCall[] = [];
   const cancel: bigint[] = [];
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     if (tag === ((1 << 3) | WIRE_LEN)) {
-      calls.push(readCall(r.nested()));
+      calls.push(readCall(nested(r)));
     } else if (tag === ((2 << 3) | WIRE_LEN)) {
       // Packed (proto3's default).
-      const p = r.nested();
-      while (p.more()) cancel.push(p.u64());
+      const p = nested(r);
+      while (more(p)) cancel.push(readU64(p));
     } else if (tag === ((2 << 3) | WIRE_VARINT)) {
-      cancel.push(r.u64());
+      cancel.push(readU64(r));
     } else {
       throw NOT_HANDLED;
     }
@@ -62,17 +73,17 @@ function readCall(r: ProtoReader): PipelineCall {
   let timeoutMs = 0n;
   let request: PipelineCall["request"] = { case: undefined };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     // A field given twice merges (messages) or overrides (scalars), and a second oneof member
     // replaces the first: rare enough to leave to fromBinary.
     seen = once(seen, tag >>> 3, 4);
-    if (tag === ((1 << 3) | WIRE_VARINT)) id = r.u64();
-    else if (tag === ((2 << 3) | WIRE_VARINT)) timeoutMs = r.u64();
+    if (tag === ((1 << 3) | WIRE_VARINT)) id = readU64(r);
+    else if (tag === ((2 << 3) | WIRE_VARINT)) timeoutMs = readU64(r);
     else if (tag === ((3 << 3) | WIRE_LEN) && !(seen & (1 << 4)))
-      request = { case: "put", value: readPut(r.nested()) };
+      request = { case: "put", value: readPut(nested(r)) };
     else if (tag === ((4 << 3) | WIRE_LEN) && !(seen & (1 << 3)))
-      request = { case: "get", value: readGet(r.nested()) };
+      request = { case: "get", value: readGet(nested(r)) };
     else throw NOT_HANDLED;
   }
   return { $typeName: "dengine.api.v1.PipelineCall", id, timeoutMs, request };
@@ -88,27 +99,27 @@ function readPut(r: ProtoReader): PutRequest {
     prevKv: false,
   };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     seen = once(seen, tag >>> 3, 6);
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
-        put.key = r.bytes();
+        put.key = r.bytes("bytes");
         break;
       case (2 << 3) | WIRE_LEN:
-        put.value = r.bytes();
+        put.value = r.bytes("bytes");
         break;
       case (3 << 3) | WIRE_VARINT:
-        put.lease = r.u64();
+        put.lease = readU64(r);
         break;
       case (4 << 3) | WIRE_VARINT:
-        put.ttlSeconds = r.u64();
+        put.ttlSeconds = readU64(r);
         break;
       case (5 << 3) | WIRE_VARINT:
-        put.prevKv = r.varint() !== 0;
+        put.prevKv = r.varint("field") !== 0;
         break;
       case (6 << 3) | WIRE_LEN:
-        put.session = readSession(r.nested());
+        put.session = readSession(nested(r));
         break;
       default:
         throw NOT_HANDLED;
@@ -125,18 +136,18 @@ function readGet(r: ProtoReader): GetRequest {
     consistency: 0,
   };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     seen = once(seen, tag >>> 3, 3);
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
-        get.key = r.bytes();
+        get.key = r.bytes("bytes");
         break;
       case (2 << 3) | WIRE_VARINT:
-        get.revision = r.u64();
+        get.revision = readU64(r);
         break;
       case (3 << 3) | WIRE_VARINT: {
-        const c = r.varint();
+        const c = r.varint("field");
         // An enum is an int32: a negative one is a ten-byte varint (refused by the reader), and
         // one past 2^31 is not an int32 fromBinary would keep as is.
         if (c > 0x7fffffff) throw NOT_HANDLED;
@@ -158,18 +169,18 @@ function readSession(r: ProtoReader): WriteSession {
     firstIncomplete: 0n,
   };
   let seen = 0;
-  while (r.more()) {
-    const tag = r.varint();
+  while (more(r)) {
+    const tag = r.varint("field");
     seen = once(seen, tag >>> 3, 3);
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
-        session.clientId = r.string();
+        session.clientId = readString(r);
         break;
       case (2 << 3) | WIRE_VARINT:
-        session.sequence = r.u64();
+        session.sequence = readU64(r);
         break;
       case (3 << 3) | WIRE_VARINT:
-        session.firstIncomplete = r.u64();
+        session.firstIncomplete = readU64(r);
         break;
       default:
         throw NOT_HANDLED;
