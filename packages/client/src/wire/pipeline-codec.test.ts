@@ -134,6 +134,9 @@ function result(rng: Rng, big: boolean): PipelineResult {
   }
 }
 
+/** PipelineResponse { results: [{ get { revision 5 }, get { kv { key [1] } } }] }. */
+const GET_TWICE = [0x0a, 0x0b, 0x22, 0x02, 0x08, 0x05, 0x22, 0x05, 0x12, 0x03, 0x0a, 0x01, 0x01];
+
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("encodePipelineRequest", () => {
@@ -173,8 +176,8 @@ describe("decodePipelineResponseFast", () => {
           b = b.subarray(0, Math.max(0, b.length - 1 - rng.nextInt(4)));
           break;
         case 3:
-          // A result whose get is given twice (protobuf merges the two): fromBinary's.
-          b = Uint8Array.from([...b, 0x0a, 0x04, 0x22, 0x00, 0x22, 0x00]);
+          // A result whose get is given twice: protobuf merges the two (fromBinary's).
+          b = Uint8Array.from([...b, ...GET_TWICE]);
           break;
       }
       const input = rng.nextInt(2) ? Buffer.from(b) : b;
@@ -197,6 +200,17 @@ describe("decodePipelineResponseFast", () => {
     }
     expect(taken).toBeGreaterThan(500);
     expect(handedBack).toBeGreaterThan(500);
+  });
+
+  it("hands back a message field given twice, which protobuf merges", () => {
+    const twice = Uint8Array.from(GET_TWICE);
+    expect(decodePipelineResponseFast(twice)).toBeUndefined();
+    const merged = fromBinary(PipelineResponseSchema, twice).results[0]?.result;
+    // Both halves survive the merge: taking only the last get would lose the revision.
+    expect(merged?.case === "get" && [merged.value.revision, merged.value.kv?.key[0]]).toEqual([
+      5n,
+      1,
+    ]);
   });
 
   it("takes the answers of a loaded stream: puts and gets with small numbers", () => {

@@ -40,12 +40,12 @@ import {
 } from "@d-engine/proto/api";
 import {
   bytesSize,
+  Fields,
   handBack,
   messageSize,
   more,
   NOT_HANDLED,
   nested,
-  once,
   ProtoReader,
   ProtoWriter,
   readU64,
@@ -207,15 +207,15 @@ export function decodePipelineResponseFast(bytes: Uint8Array): PipelineResponse 
 function readResult(r: ProtoReader): PipelineResult {
   let id = 0n;
   let result: PipelineResult["result"] = { case: undefined };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    // Errors (field 2) and the other kinds go to fromBinary; so does a second oneof member.
-    seen = once(seen, tag >>> 3, 4);
+  const f = new Fields(r, 4);
+  while (f.next()) {
+    const tag = f.tag;
+    // Errors (field 2) and the other kinds go to fromBinary. A second oneof member replaces the
+    // first in protobuf, as the last assignment does here.
     if (tag === ((1 << 3) | WIRE_VARINT)) id = readU64(r);
-    else if (tag === ((3 << 3) | WIRE_LEN) && !(seen & (1 << 4)))
+    else if (tag === ((3 << 3) | WIRE_LEN))
       result = { case: "put", value: readPutResponse(nested(r)) };
-    else if (tag === ((4 << 3) | WIRE_LEN) && !(seen & (1 << 3)))
+    else if (tag === ((4 << 3) | WIRE_LEN))
       result = { case: "get", value: readGetResponse(nested(r)) };
     else throw NOT_HANDLED;
   }
@@ -224,10 +224,9 @@ function readResult(r: ProtoReader): PipelineResult {
 
 function readPutResponse(r: ProtoReader): PutResponse {
   const put: PutResponse = { $typeName: "dengine.api.v1.PutResponse", revision: 0n, lease: 0n };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    seen = once(seen, tag >>> 3, 3);
+  const f = new Fields(r, 3);
+  while (f.next()) {
+    const tag = f.tag;
     if (tag === ((1 << 3) | WIRE_VARINT)) put.revision = readU64(r);
     else if (tag === ((2 << 3) | WIRE_LEN)) put.prevKv = readKeyValue(nested(r));
     else if (tag === ((3 << 3) | WIRE_VARINT)) put.lease = readU64(r);
@@ -238,10 +237,9 @@ function readPutResponse(r: ProtoReader): PutResponse {
 
 function readGetResponse(r: ProtoReader): GetResponse {
   const get: GetResponse = { $typeName: "dengine.api.v1.GetResponse", revision: 0n };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    seen = once(seen, tag >>> 3, 2);
+  const f = new Fields(r, 2);
+  while (f.next()) {
+    const tag = f.tag;
     if (tag === ((1 << 3) | WIRE_VARINT)) get.revision = readU64(r);
     else if (tag === ((2 << 3) | WIRE_LEN)) get.kv = readKeyValue(nested(r));
     else throw NOT_HANDLED;
@@ -259,10 +257,9 @@ function readKeyValue(r: ProtoReader): KeyValue {
     value: new Uint8Array(0),
     lease: 0n,
   };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    seen = once(seen, tag >>> 3, 6);
+  const f = new Fields(r, 6);
+  while (f.next()) {
+    const tag = f.tag;
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
         kv.key = r.bytes("bytes");

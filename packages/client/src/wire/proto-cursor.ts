@@ -17,7 +17,7 @@ import {
 export { ProtoReader, varintSize, WIRE_LEN, WIRE_VARINT };
 
 /** Thrown while reading a message that protobuf-es must read instead. */
-export class NotHandled extends Error {}
+class NotHandled extends Error {}
 export const NOT_HANDLED = new NotHandled("left to protobuf-es");
 
 /**
@@ -30,14 +30,30 @@ export function handBack(e: unknown): boolean {
 }
 
 /**
- * Marks field `field` (1-30) as seen in one message: a field given twice (merged or overridden in
- * protobuf), or one past `max`, is NOT_HANDLED.
+ * Walks one message's fields for a hand reader: `next()` reads the next tag into `tag` (false at
+ * the message's end), and hands the message back when a field comes twice (protobuf merges or
+ * overrides it) or its number is past `max` (unknown here). Field numbers 1-30.
  */
-export function once(seen: number, field: number, max: number): number {
-  if (field < 1 || field > max) throw NOT_HANDLED;
-  const bit = 1 << field;
-  if (seen & bit) throw NOT_HANDLED;
-  return seen | bit;
+export class Fields {
+  tag = 0;
+  private seen = 0;
+
+  constructor(
+    private readonly r: ProtoReader,
+    private readonly max: number,
+  ) {}
+
+  next(): boolean {
+    const r = this.r;
+    if (r.pos >= r.end) return false;
+    this.tag = r.varint("tag");
+    const field = this.tag >>> 3;
+    if (field < 1 || field > this.max) throw NOT_HANDLED;
+    const bit = 1 << field;
+    if (this.seen & bit) throw NOT_HANDLED;
+    this.seen |= bit;
+    return true;
+  }
 }
 
 /** A uint64 field's value as protobuf-es holds it. */
@@ -58,7 +74,7 @@ export function nested(r: ProtoReader): ProtoReader {
   return new ProtoReader(r.buf, r.pos - length, r.pos);
 }
 
-/** Whether the reader has fields left. */
+/** Whether the reader has fields left (for messages whose fields may repeat). */
 export function more(r: ProtoReader): boolean {
   return r.pos < r.end;
 }

@@ -103,6 +103,9 @@ function requestBytes(rng: Rng, big: boolean): Uint8Array {
   return toBinary(PipelineRequestSchema, create(PipelineRequestSchema, { calls, cancel }));
 }
 
+/** PipelineRequest { calls: [{ put { key [1] }, put { value [2] } }] }. */
+const PUT_TWICE = [0x0a, 0x0a, 0x1a, 0x03, 0x0a, 0x01, 0x01, 0x1a, 0x03, 0x12, 0x01, 0x02];
+
 /** `b` bent in one of the ways that need fromBinary (or that fromBinary refuses). */
 function bend(rng: Rng, b: Uint8Array): Uint8Array {
   const join = (...parts: (Uint8Array | number[])[]) =>
@@ -121,8 +124,9 @@ function bend(rng: Rng, b: Uint8Array): Uint8Array {
       // Cancel ids unpacked (wire type 0), as an old encoder may send them.
       return join(b, [0x10, rng.nextInt(128)]);
     default:
-      // A call whose put is given twice (protobuf merges the two): fromBinary's.
-      return join(b, [0x0a, 0x08, 0x1a, 0x02, 0x0a, 0x00, 0x1a, 0x02, 0x0a, 0x00]);
+      // A call whose put is given twice, {key [1]} then {value [2]}: protobuf merges the two
+      // into one put with both (taking only the last would lose the key): fromBinary's.
+      return join(b, PUT_TWICE);
   }
 }
 
@@ -177,7 +181,7 @@ describe("decodePipelineRequestFast", () => {
     }
   });
 
-  it("hands back an invalid enum, a second oneof member and a ten-byte varint", () => {
+  it("hands back an invalid enum, a merge and a ten-byte varint; takes a second oneof member", () => {
     // Call {id 1, get {consistency -1}}: an int32 of -1 is ten bytes on the wire.
     const negative = toBinary(
       PipelineRequestSchema,
@@ -194,10 +198,15 @@ describe("decodePipelineRequestFast", () => {
       }),
     );
     expect(decodePipelineRequestFast(negative)).toBeUndefined();
-    // Call {put {}, get {}}: the get replaces the put in protobuf; left to fromBinary.
+    // Call {put {}, get {}}: the get replaces the put, in protobuf as here.
     const both = Uint8Array.from([0x0a, 0x04, 0x1a, 0x00, 0x22, 0x00]);
-    expect(decodePipelineRequestFast(both)).toBeUndefined();
     expect(fromBinary(PipelineRequestSchema, both).calls[0]?.request.case).toBe("get");
+    expect(decodePipelineRequestFast(both)).toStrictEqual(fromBinary(PipelineRequestSchema, both));
+    // A message field given twice: protobuf merges the two.
+    const twice = Uint8Array.from(PUT_TWICE);
+    expect(decodePipelineRequestFast(twice)).toBeUndefined();
+    const merged = fromBinary(PipelineRequestSchema, twice).calls[0]?.request;
+    expect(merged?.case === "put" && [...merged.value.key, ...merged.value.value]).toEqual([1, 2]);
     // And the plain message is taken.
     const plain = Uint8Array.from([0x0a, 0x04, 0x08, 0x07, 0x1a, 0x00]);
     expect(decodePipelineRequestFast(plain)).toStrictEqual(

@@ -16,11 +16,11 @@
 //   GetRequest      { bytes key = 1; uint64 revision = 2; ReadConsistency consistency = 3; }
 //   WriteSession    { string client_id = 1; uint64 sequence = 2; uint64 first_incomplete = 3; }
 import {
+  Fields,
   handBack,
   more,
   NOT_HANDLED,
   nested,
-  once,
   ProtoReader,
   readString,
   readU64,
@@ -72,18 +72,14 @@ function readCall(r: ProtoReader): PipelineCall {
   let id = 0n;
   let timeoutMs = 0n;
   let request: PipelineCall["request"] = { case: undefined };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    // A field given twice merges (messages) or overrides (scalars), and a second oneof member
-    // replaces the first: rare enough to leave to fromBinary.
-    seen = once(seen, tag >>> 3, 4);
+  const f = new Fields(r, 4);
+  while (f.next()) {
+    const tag = f.tag;
+    // A second oneof member replaces the first in protobuf, as the last assignment does here.
     if (tag === ((1 << 3) | WIRE_VARINT)) id = readU64(r);
     else if (tag === ((2 << 3) | WIRE_VARINT)) timeoutMs = readU64(r);
-    else if (tag === ((3 << 3) | WIRE_LEN) && !(seen & (1 << 4)))
-      request = { case: "put", value: readPut(nested(r)) };
-    else if (tag === ((4 << 3) | WIRE_LEN) && !(seen & (1 << 3)))
-      request = { case: "get", value: readGet(nested(r)) };
+    else if (tag === ((3 << 3) | WIRE_LEN)) request = { case: "put", value: readPut(nested(r)) };
+    else if (tag === ((4 << 3) | WIRE_LEN)) request = { case: "get", value: readGet(nested(r)) };
     else throw NOT_HANDLED;
   }
   return { $typeName: "dengine.api.v1.PipelineCall", id, timeoutMs, request };
@@ -98,10 +94,9 @@ function readPut(r: ProtoReader): PutRequest {
     ttlSeconds: 0n,
     prevKv: false,
   };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    seen = once(seen, tag >>> 3, 6);
+  const f = new Fields(r, 6);
+  while (f.next()) {
+    const tag = f.tag;
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
         put.key = r.bytes("bytes");
@@ -135,10 +130,9 @@ function readGet(r: ProtoReader): GetRequest {
     revision: 0n,
     consistency: 0,
   };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    seen = once(seen, tag >>> 3, 3);
+  const f = new Fields(r, 3);
+  while (f.next()) {
+    const tag = f.tag;
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
         get.key = r.bytes("bytes");
@@ -168,10 +162,9 @@ function readSession(r: ProtoReader): WriteSession {
     sequence: 0n,
     firstIncomplete: 0n,
   };
-  let seen = 0;
-  while (more(r)) {
-    const tag = r.varint("field");
-    seen = once(seen, tag >>> 3, 3);
+  const f = new Fields(r, 3);
+  while (f.next()) {
+    const tag = f.tag;
     switch (tag) {
       case (1 << 3) | WIRE_LEN:
         session.clientId = readString(r);
