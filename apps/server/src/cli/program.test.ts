@@ -98,6 +98,7 @@ describe("d-engine start", () => {
       string: "x7",
       address: "127.0.0.1:9087",
       members: "7=127.0.0.1:9087",
+      list: "https://a.example,http://localhost:5173",
     };
     for (const s of SETTINGS) {
       const args =

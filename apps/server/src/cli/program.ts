@@ -27,6 +27,7 @@ const ARG: Record<Setting["kind"], string> = {
   address: "<host:port>",
   members: "<id=host:port,...>",
   enum: "<value>",
+  list: "<a,b,...>",
 };
 
 export function createProgram(handlers: CliHandlers, version: string): Command {

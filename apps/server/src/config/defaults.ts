@@ -66,6 +66,9 @@ export const DEFAULTS: ParsedConfig = {
   },
   // metrics.listen is derived from node.listen (see load.ts) unless set.
   metrics: {},
+  browsers: {
+    allowedOrigins: [],
+  },
 };
 
 /** The metrics listener's default port is the node's port plus this (9081: 9181). */

@@ -257,6 +257,32 @@ describe("environment parsing", () => {
     expect(config.log.level).toBe("warn");
   });
 
+  it("reads the browsers' allowed origins as a list from the environment, a flag and a file", () => {
+    expect(load().config.browsers.allowedOrigins).toEqual([]);
+    const env = { DENGINE_ALLOWED_ORIGINS: " https://app.example.com, http://localhost:5173 ," };
+    expect(load({ env }).config.browsers.allowedOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+    ]);
+    expect(load({ flags: { allowedOrigins: "*" } }).config.browsers.allowedOrigins).toEqual(["*"]);
+    const yaml = file("origins.yaml", "browsers:\n  allowedOrigins: [https://a.example:8443]\n");
+    expect(load({ configFile: yaml }).config.browsers.allowedOrigins).toEqual([
+      "https://a.example:8443",
+    ]);
+  });
+
+  it.each([
+    ["https://app.example.com/"], // a trailing slash: browsers send no path
+    ["https://app.example.com/app"],
+    ["app.example.com"],
+    ["ftp://app.example.com"],
+    ["https://APP.example.com"], // browsers send the host in lower case
+  ])("refuses %j as an allowed origin, naming the rule", (bad) => {
+    expect(errors({ env: { DENGINE_ALLOWED_ORIGINS: `https://ok.example,${bad}` } })).toEqual([
+      `environment DENGINE_ALLOWED_ORIGINS: browsers.allowedOrigins[1] must be "*" or an origin such as "https://app.example.com" (scheme, host and port only) (got "${bad}")`,
+    ]);
+  });
+
   it("treats an empty variable as unset", () => {
     expect(load({ env: { DENGINE_ADVERTISE: "", DENGINE_NODE_ID: " " } }).config.node.id).toBe(1);
   });

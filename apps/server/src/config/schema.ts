@@ -15,6 +15,20 @@ const metricsListen = z
   .string()
   .refine((s) => s === METRICS_OFF || parseHostPort(s) !== undefined, METRICS_LISTEN_RULE);
 
+export const ORIGIN_RULE =
+  'must be "*" or an origin such as "https://app.example.com" (scheme, host and port only)';
+/** A web origin as browsers send it (`new URL(o).origin === o`), or "*" for any. */
+const origin = z.string().refine((s) => s === "*" || isOrigin(s), ORIGIN_RULE);
+
+function isOrigin(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.origin === s;
+  } catch {
+    return false;
+  }
+}
+
 export const READ_CONSISTENCIES = ["linearizable", "lease", "eventual"] as const;
 export const SNAPSHOT_POLICIES = ["log-size", "disabled"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -94,6 +108,10 @@ export const configSchema = z.strictObject({
   metrics: z.strictObject({
     /** HTTP/1.1 /metrics and /health; absent: 127.0.0.1 at node.listen's port + 100; "off". */
     listen: metricsListen.optional(),
+  }),
+  browsers: z.strictObject({
+    /** Origins whose web pages may call the client services (CORS); empty: none. */
+    allowedOrigins: z.array(origin),
   }),
 });
 

@@ -3,7 +3,7 @@
 // options, the environment parsing and the README reference test are all derived from this list.
 import { LOG_LEVELS, READ_CONSISTENCIES, SNAPSHOT_POLICIES } from "./schema.js";
 
-export type SettingKind = "int" | "string" | "bool" | "address" | "members" | "enum";
+export type SettingKind = "int" | "string" | "bool" | "address" | "members" | "enum" | "list";
 
 export interface Setting {
   /** Dotted path in the configuration, e.g. "raft.electionTicks". */
@@ -312,6 +312,15 @@ export const SETTINGS: readonly Setting[] = [
     kind: "address",
     description:
       'host:port of the plain HTTP/1.1 listener for /metrics (Prometheus) and /health, or "off" (default: 127.0.0.1 at the node\'s port + 100)',
+  },
+  {
+    path: "browsers.allowedOrigins",
+    env: "DENGINE_ALLOWED_ORIGINS",
+    flag: "--allowed-origins",
+    kind: "list",
+    arg: "<origin,...>",
+    description:
+      'origins whose web pages may call the client services over HTTP/1.1 (CORS), comma-separated, e.g. https://app.example.com; "*" allows any (default: none)',
   },
 ];
 

@@ -22,6 +22,11 @@ export function parseSettingText(setting: Setting, text: string): unknown {
     }
     case "members":
       return parseMemberSpec(text);
+    case "list":
+      return text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
     case "address":
     case "enum":
       return text.trim();

@@ -64,6 +64,7 @@ export const startNode: StartNode = async (config, logger) => {
       peerHandler: node.peerHandler,
       api: node.api,
       limits: config.limits,
+      allowedOrigins: config.browsers.allowedOrigins,
       logger: transportLogger,
     });
   } catch (e) {

@@ -13,6 +13,8 @@ export interface NetworkedEngineOptions
   extends Omit<EmbeddedOptions, "peerTransport" | "forwardTo"> {
   /** Where to listen (host and port; port 0 picks one, which then must also be `address`'s). */
   readonly listen: { readonly host: string; readonly port: number };
+  /** Origins whose web pages may call this node's client services (CORS; default none). */
+  readonly allowedOrigins?: readonly string[];
 }
 
 /** A running networked embedded engine: the engine, and the server peers and clients reach. */
@@ -51,6 +53,7 @@ export async function startNetworkedEngine(opts: NetworkedEngineOptions): Promis
       peerHandler: engine.node.peerHandler,
       api: engine.node.api,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
     });
   } catch (e) {
     await engine.stop({ transferLeadership: false }).catch(() => undefined);

@@ -1,9 +1,7 @@
 // The client SDK against apiRoutes over real HTTP/2 on 127.0.0.1, with an in-memory fake API:
 // every call round-trips, typed errors arrive as the same classes, redirects, session reuse,
 // cancellation, deadlines, and malformed input.
-import * as http from "node:http";
 import * as http2 from "node:http2";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   CompactedError,
   createClient,
@@ -18,13 +16,11 @@ import {
   text,
   UnavailableError,
 } from "@d-engine/client";
-import { createClient as createBrowserClient } from "@d-engine/client/browser";
 import { describe, expect, it } from "vitest";
 import { type NodeServer, startNodeServer } from "../server/node-server.js";
 import { FakeApi } from "../testing/fake-api.js";
 import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
 import { deferred, nullPeerHandler, waitFor } from "../testing/wait.js";
-import { apiRoutes } from "./api-routes.js";
 
 const cleanups = cleanupsAfterEach();
 
@@ -445,27 +441,5 @@ describe("apiRoutes through createClient", () => {
 
     const c = client({ endpoints: [server.address] });
     expect((await c.put("still", "serving")).revision).toBe(1);
-  });
-
-  it("serves the browser entry (connect-web over fetch) from an HTTP/1.1 listener", async () => {
-    const api = new FakeApi(1);
-    const h1 = http.createServer(
-      connectNodeAdapter({ routes: apiRoutes(api), acceptCompression: [] }),
-    );
-    await new Promise<void>((r) => h1.listen(0, "127.0.0.1", r));
-    cleanups.push(() => new Promise<void>((r) => h1.close(() => r())));
-    const address = `127.0.0.1:${(h1.address() as { port: number }).port}`;
-    api.leaderInfo = { leaderId: 1, leaderAddress: address, term: 1 };
-    const c = createBrowserClient({ endpoints: [`http://${address}`] });
-    cleanups.push(() => c.close());
-    await c.put("from", "browser");
-    const kv = await c.get("from");
-    expect(kv && text(kv.value)).toBe("browser");
-    api.snapshot = new Uint8Array(2_000_000).fill(9);
-    let n = 0;
-    for await (const ch of c.maintenance.downloadSnapshot()) n += ch.length;
-    expect(n).toBe(2_000_000);
-    const e = await c.put("", "x").catch((x) => x);
-    expect(e).toBeInstanceOf(InvalidArgumentError);
   });
 });

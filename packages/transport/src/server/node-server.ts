@@ -1,17 +1,14 @@
-// One node's network face: a cleartext HTTP/2 server (connect-node) serving the peer service and
-// the client services on one port, in the Connect, gRPC and gRPC-Web protocols. Two streams on
-// the hot path are written by hand on node:http2 instead: Replicate, the replication stream
-// (replicate-server.ts), and KvService.Pipeline in the protocols the Node client speaks
-// (pipeline-server.ts). Browsers need an HTTP/1.1 or TLS listener for connect-web; this server is
-// for nodes and Node clients.
+// One node's network face, on one port: a cleartext HTTP/2 server (connect-node) serving the peer
+// service and the client services in the Connect, gRPC and gRPC-Web protocols, and beside it an
+// HTTP/1.1 server with the client services only, for browsers (http1-api.ts). Each connection
+// goes to one or the other by its first bytes (protocol-sniff.ts). Two streams on the hot path
+// are written by hand on node:http2: Replicate, the replication stream (replicate-server.ts), and
+// KvService.Pipeline in the protocols the Node client speaks (pipeline-server.ts).
+import type * as http from "node:http";
 import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
-import { type UniversalHandler, uResponseNotFound } from "@connectrpc/connect/protocol";
-import {
-  universalRequestFromNodeRequest,
-  universalResponseToNodeResponse,
-} from "@connectrpc/connect-node";
+import * as net from "node:net";
+import { createConnectRouter } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import {
   DEFAULT_LIMITS,
   type DEngineClient,
@@ -25,7 +22,13 @@ import { consoleLogger, type TransportLogger } from "../log.js";
 import { peerRoutes } from "../peer/peer-routes.js";
 import { REPLICATE_PATH, serveReplicate } from "../peer/replicate-server.js";
 import type { PeerHandler, PeerIdentity } from "../peer/types.js";
+import { createHttp1ApiServer } from "./http1-api.js";
 import { withMalformedAsInvalidArgument } from "./parse-errors.js";
+import { sniffProtocol } from "./protocol-sniff.js";
+import { requestPath, serveConnect } from "./serve-connect.js";
+
+/** A connection that has not sent enough to tell its protocol within this long is closed. */
+const FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 export interface NodeServerOptions {
   /** The interface to listen on (e.g. "127.0.0.1"). */
@@ -43,6 +46,11 @@ export interface NodeServerOptions {
   readonly shutdownGraceMs?: number;
   /** The largest message accepted (default 64 MiB; requests are also held to `limits`). */
   readonly readMaxBytes?: number;
+  /**
+   * Origins whose web pages may call the client services over HTTP/1.1 (CORS), e.g.
+   * "https://app.example.com"; "*" allows any. Default: none (same-origin requests only).
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface NodeServer {
@@ -92,7 +100,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   };
 
   const onRequest = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
-    const path = req.url?.split("?", 2)[0] ?? "";
+    const path = requestPath(req);
     if (path === REPLICATE_PATH) {
       // Replication's hot path, on the HTTP/2 stream itself (replicate-server.ts). The compat
       // request is never read, so it never touches the stream.
@@ -106,23 +114,7 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
         return;
       }
     }
-    const h = paths.get(path);
-    if (!h) {
-      // An unknown service or method: 404, as connect-node answers (gRPC clients read it as
-      // Unimplemented).
-      res.writeHead(uResponseNotFound.status);
-      res.end();
-      return;
-    }
-    h(universalRequestFromNodeRequest(req, res, undefined, undefined))
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
-      .catch((reason) => {
-        if (ConnectError.from(reason).code === Code.Aborted) return;
-        logger.warn(
-          { rpc: `${h.service.typeName}/${h.method.name}`, err: String(reason) },
-          "handler failed",
-        );
-      });
+    serveConnect(paths.get(path), req, res, logger);
   };
 
   const server = http2.createServer(
@@ -143,26 +135,68 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
     }
   });
 
+  const http1 = createHttp1ApiServer({
+    handlers: paths,
+    allowedOrigins: opts.allowedOrigins ?? [],
+    logger,
+  });
+  // HTTP/1.1 calls in progress, so that close() can give them the grace HTTP/2 calls get.
+  const http1Calls = new Set<http.ServerResponse>();
+  http1.on("request", (_req, res: http.ServerResponse) => {
+    http1Calls.add(res);
+    res.once("close", () => http1Calls.delete(res));
+  });
+  const hasCall = (socket: net.Socket): boolean => {
+    for (const res of http1Calls) if (res.socket === socket) return true;
+    return false;
+  };
+
+  // Connections still sending their first bytes, and HTTP/1.1 connections: node:http tracks its
+  // connections only on a server that listens itself, so close() ends these.
+  const sniffing = new Set<net.Socket>();
+  const http1Sockets = new Set<net.Socket>();
+  // No Nagle delay for either protocol: node:http2 sets it on its sessions' sockets, and node:http
+  // on the sockets of servers that listen themselves.
+  const listener = net.createServer({ noDelay: true }, (socket) => {
+    sniffing.add(socket);
+    socket.once("close", () => {
+      sniffing.delete(socket);
+      http1Sockets.delete(socket);
+    });
+    sniffProtocol(socket, {
+      timeoutMs: FIRST_BYTES_TIMEOUT_MS,
+      route: (s, protocol) => {
+        sniffing.delete(s);
+        if (protocol === "http1") http1Sockets.add(s);
+        (protocol === "http2" ? server : http1).emit("connection", s);
+      },
+    });
+  });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off("error", reject);
+    listener.once("error", reject);
+    listener.listen(opts.port, opts.host, () => {
+      listener.off("error", reject);
       resolve();
     });
   });
-  server.on("error", (e) => logger.warn({ err: String(e) }, "server error"));
-  const port = (server.address() as AddressInfo).port;
+  listener.on("error", (e) => logger.warn({ err: String(e) }, "server error"));
+  const port = (listener.address() as net.AddressInfo).port;
   const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const s of sniffing) s.destroy();
       peerStop.abort();
       for (const s of sessions) s.close();
-      await untilEmptyOr(sessions, opts.shutdownGraceMs ?? 2000);
+      // Keep-alive connections between calls end now; those with a call in progress once the
+      // calls are done or the grace is over.
+      for (const s of http1Sockets) if (!hasCall(s)) s.destroy();
+      await untilEmptyOr([sessions, http1Calls], opts.shutdownGraceMs ?? 2000);
       callStop.abort();
       for (const s of sessions) s.destroy();
+      for (const s of http1Sockets) s.destroy();
       await closed;
     })();
     return closing;
@@ -171,19 +205,28 @@ export async function startNodeServer(opts: NodeServerOptions): Promise<NodeServ
   return { address: `${host}:${port}`, port, close };
 }
 
-/** Resolves once every session closed, or after `ms`. */
-function untilEmptyOr(sessions: Set<http2.ServerHttp2Session>, ms: number): Promise<void> {
-  if (sessions.size === 0) return Promise.resolve();
+/** Something whose "close" event removes it from its set (a session, a call's response). */
+interface Closable {
+  once(event: "close", listener: () => void): unknown;
+}
+
+/** Resolves once every set is empty (its members closed), or after `ms`. */
+function untilEmptyOr(sets: readonly Set<Closable>[], ms: number): Promise<void> {
+  const empty = (): boolean => sets.every((s) => s.size === 0);
+  if (empty()) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    for (const s of sessions) {
-      s.once("close", () => {
-        if (sessions.size === 0) done();
-      });
+    for (const set of sets) {
+      for (const member of set) {
+        // The set drops its member on the same event, registered first.
+        member.once("close", () => {
+          if (empty()) done();
+        });
+      }
     }
   });
 }
