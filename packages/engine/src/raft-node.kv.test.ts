@@ -1,5 +1,7 @@
 // Three RaftNodes over the in-memory network, on memory and on durable storage: the key-value
 // operations at every consistency, through the log on every replica.
+
+import { getEventListeners } from "node:events";
 import {
   ConsistencyOverrideForbiddenError,
   KvCommandError,
@@ -109,6 +111,36 @@ describe.each([
     const ttlLease = await l.put("k", "v", { lease: 12345 }).catch((e: unknown) => e);
     expect(ttlLease).toBeInstanceOf(KvCommandError);
     expect((ttlLease as KvCommandError).kvCode).toBe("lease-not-found");
+  });
+
+  it("leaves no abort listener on a call's signal once the call settled", async () => {
+    // The Pipeline server lends one AbortController to call after call while nothing listens to
+    // it (transport's abort-pool.ts): calls that leave listeners behind would each cost a new one.
+    c = await TestCluster.start({ size: 3, durable, seed: 600 });
+    const leader = await c.leader();
+    const follower = c.running().find((n) => n !== leader) as RaftNode;
+    const signal = new AbortController().signal;
+    const o = { signal };
+    const calls: [string, () => Promise<unknown>][] = [
+      ["put", () => leader.api.put("s/a", "1", o)],
+      ["linearizable get", () => leader.api.get("s/a", { ...o, consistency: "linearizable" })],
+      ["lease get", () => leader.api.get("s/a", { ...o, consistency: "lease" })],
+      ["eventual get", () => leader.api.get("s/a", { ...o, consistency: "eventual" })],
+      [
+        "follower's linearizable get",
+        () => follower.api.get("s/a", { ...o, consistency: "linearizable" }),
+      ],
+      ["getMany", () => leader.api.getMany(["s/a", "s/b"], o)],
+      ["range", () => leader.api.range({ prefix: "s/", ...o })],
+      ["compareAndSwap", () => leader.api.compareAndSwap("s/a", "1", "2", o)],
+      ["txn", () => leader.api.txn({ compare: [], success: [{ type: "get", key: "s/a" }] }, o)],
+      ["delete", () => leader.api.delete("s/a", o)],
+      ["a refused write", () => follower.api.put("s/x", "1", o).catch(() => undefined)],
+    ];
+    for (const [name, call] of calls) {
+      await call();
+      expect(getEventListeners(signal, "abort").length, name).toBe(0);
+    }
   });
 
   it("a key put with a TTL disappears through the log on every replica", async () => {

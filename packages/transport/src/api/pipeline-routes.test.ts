@@ -230,6 +230,64 @@ describe("KvService.Pipeline", () => {
     expect((await q.answers([1]))[0]?.result.case).toBe("put");
   });
 
+  it("lends a finished call's AbortController to the next call only when nothing can hear it", async () => {
+    const api = new FakeApi(1);
+    const server = await serve(api);
+    const signals: AbortSignal[] = [];
+    let block: ((signal: AbortSignal) => Promise<void>) | undefined;
+    api.before = async (_m, opts) => {
+      const signal = (opts as { signal: AbortSignal }).signal;
+      signals.push(signal);
+      await block?.(signal);
+    };
+    const p = open(http2Transport(server.address));
+    const call = async (id: number, cancel: number[] = []) => {
+      p.send([put(`k${id}`, "v")], [id], cancel);
+      return (await p.answers([id]))[0]?.result.case;
+    };
+    // Calls that leave nothing listening: one controller serves them all.
+    expect(await call(1)).toBe("put");
+    expect(await call(2)).toBe("put");
+    expect(signals[1]).toBe(signals[0]);
+
+    // A call that leaves a listener behind keeps its controller out of the pool.
+    block = async (signal) => signal.addEventListener("abort", () => {});
+    expect(await call(3)).toBe("put");
+    block = undefined;
+    expect(await call(4)).toBe("put");
+    expect(signals[3]).not.toBe(signals[2]);
+    const reused = signals[3] as AbortSignal;
+
+    // Call 5 runs on call 4's controller; cancelling finished call 4 must not reach it.
+    let release!: () => void;
+    block = (signal) =>
+      new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        release = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+      });
+    p.send([put("k5", "v")], [5]);
+    await waitFor(() => signals.length === 5, "call 5 to start");
+    expect(signals[4]).toBe(reused);
+    p.send([], [], [4]);
+    p.send([put("k6", "v")], [6]); // after the cancel, on the same stream: the cancel was read
+    await waitFor(() => signals.length === 6, "call 6 to start");
+    expect(signals[4]?.aborted).toBe(false);
+
+    // Cancelling call 5 aborts it; its aborted controller is never lent again.
+    p.send([], [], [5]);
+    expect((await p.answers([5]))[0]?.result.case).toBe("error");
+    block = undefined;
+    expect(await call(7)).toBe("put"); // while call 6 still holds its own controller
+    expect(signals[6]?.aborted).toBe(false);
+    expect(signals[6]).not.toBe(signals[4]);
+    release(); // call 6's
+    expect((await p.answers([6]))[0]?.result.case).toBe("put");
+  });
+
   it("stops reading requests while maxInFlight calls are unanswered (backpressure)", async () => {
     const api = new FakeApi(1);
     const transport = createRouterTransport(apiRoutes(api, { pipelineMaxInFlight: 1 }));

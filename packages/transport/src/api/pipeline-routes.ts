@@ -24,10 +24,13 @@ import {
   type PipelineRequest,
   type PipelineResult,
 } from "@d-engine/proto/api";
+import { AbortControllerPool } from "./abort-pool.js";
 import type { KvCalls } from "./kv-calls.js";
 
 /** Default bound on one stream's unanswered calls. */
 export const PIPELINE_MAX_IN_FLIGHT = 4096;
+/** The most idle AbortControllers one stream keeps for its next calls. */
+const MAX_IDLE_CONTROLLERS = 1024;
 /** The most results one response message carries (the rest go in the next one). */
 const MAX_RESULTS_PER_MESSAGE = 1024;
 
@@ -74,6 +77,8 @@ export function pipelineResponses(
 class PipelineStream {
   /** Calls started and not yet finished, by id, with what aborts each. */
   private readonly running = new Map<bigint, AbortController>();
+  /** Where those controllers come from and go back to (abort-pool.ts says why). */
+  private readonly controllers: AbortControllerPool;
   /** Finished calls' results waiting for the next response message. */
   private ready: ResultInit[] = [];
   /** Calls accepted and not yet sent back (running + ready): what maxInFlight bounds. */
@@ -91,7 +96,9 @@ class PipelineStream {
     private readonly maxInFlight: number,
     private readonly signal: AbortSignal,
     private readonly shutdownSignal: AbortSignal | undefined,
-  ) {}
+  ) {
+    this.controllers = new AbortControllerPool(Math.min(maxInFlight, MAX_IDLE_CONTROLLERS));
+  }
 
   async *serve(reqs: AsyncIterable<PipelineRequest>): AsyncGenerator<{ results: ResultInit[] }> {
     const onAbort = (): void => this.stop();
@@ -176,7 +183,7 @@ class PipelineStream {
       this.fail(id, e);
       return;
     }
-    const ctl = new AbortController();
+    const ctl = this.controllers.take();
     this.running.set(id, ctl);
     // The deadline travels to the API as a unary call's does (the API enforces it); the signal
     // ends the call when the client cancels it or the stream goes away.
@@ -215,6 +222,7 @@ class PipelineStream {
 
   private finish(id: bigint, ctl: AbortController, result: Outcome): void {
     if (this.running.get(id) === ctl) this.running.delete(id);
+    this.controllers.give(ctl);
     this.push({ id, result });
   }
 
