@@ -15,7 +15,7 @@ const metricsListen = z
   .string()
   .refine((s) => s === METRICS_OFF || parseHostPort(s) !== undefined, METRICS_LISTEN_RULE);
 
-export const ORIGIN_RULE =
+const ORIGIN_RULE =
   'must be "*" or an origin such as "https://app.example.com" (scheme, host and port only)';
 /** A web origin as browsers send it (`new URL(o).origin === o`), or "*" for any. */
 const origin = z.string().refine((s) => s === "*" || isOrigin(s), ORIGIN_RULE);

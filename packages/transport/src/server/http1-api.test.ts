@@ -8,9 +8,9 @@ import { createClient, InvalidArgumentError, text } from "@d-engine/client";
 import { createClient as createBrowserClient } from "@d-engine/client/browser";
 import { describe, expect, it } from "vitest";
 import { FakeApi } from "../testing/fake-api.js";
-import { cleanupsAfterEach } from "../testing/serve-fake-api.js";
-import { nullPeerHandler, waitFor } from "../testing/wait.js";
-import { type NodeServer, startNodeServer } from "./node-server.js";
+import { cleanupsAfterEach, serveFakeApi } from "../testing/serve-fake-api.js";
+import { waitFor } from "../testing/wait.js";
+import type { NodeServer } from "./node-server.js";
 
 const cleanups = cleanupsAfterEach();
 
@@ -23,18 +23,10 @@ async function serve(
   allowedOrigins?: readonly string[],
 ): Promise<{ api: FakeApi; server: NodeServer }> {
   const api = new FakeApi(1);
-  const server = await startNodeServer({
-    host: "127.0.0.1",
-    port: 0,
-    identity: { clusterId: "test", nodeId: 1, address: "127.0.0.1:0" },
-    peerHandler: nullPeerHandler,
-    api,
-    logger: { warn: () => {} },
-    shutdownGraceMs: 200,
+  const server = await serveFakeApi(api, cleanups, {
+    asLeader: true,
     ...(allowedOrigins ? { allowedOrigins } : {}),
   });
-  cleanups.push(() => server.close());
-  api.leaderInfo = { leaderId: 1, leaderAddress: server.address, term: 3 };
   return { api, server };
 }
 

@@ -4,10 +4,11 @@
 // answers them with an error over HTTP/1.1. The browser client uses unary and server-streaming
 // calls only.
 //
-// Cross-origin requests are refused unless the origin is listed (`allowedOrigins`): a page on
-// any site could otherwise write to a node it can reach, such as one on the visitor's own
-// 127.0.0.1. The CORS answers themselves come from the `cors` package, with connect-es's list of
-// the headers its protocols use.
+// A page from another origin may call the node only if that origin is listed (`allowedOrigins`):
+// otherwise a page on any site could write to a node the visitor's browser reaches, such as one on
+// their own 127.0.0.1. Every Connect and gRPC-Web call a page can make needs a CORS preflight
+// (their content types are not a plain form's), and only listed origins get one answered. The
+// answers come from the `cors` package, with connect-es's lists of the headers its protocols use.
 import * as http from "node:http";
 import { cors as connectCors } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";

@@ -25,6 +25,8 @@ export interface ServeOptions {
   readonly warnings?: string[];
   /** The fake names itself the leader, at its own address (term 3). */
   readonly asLeader?: boolean;
+  /** Origins whose pages may call over HTTP/1.1 (CORS; default none). */
+  readonly allowedOrigins?: NodeServerOptions["allowedOrigins"];
 }
 
 export async function serveFakeApi(
@@ -39,6 +41,7 @@ export async function serveFakeApi(
     peerHandler: opts.peerHandler ?? nullPeerHandler,
     api,
     ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
     logger: { warn: (_fields: unknown, message: string) => opts.warnings?.push(message) },
     shutdownGraceMs: 200,
   });
