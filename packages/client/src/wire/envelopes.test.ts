@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
+import { seededRng } from "@d-engine/proto/testing";
 import { describe, expect, it } from "vitest";
-import { seededRng } from "../util/seeded-rng.js";
 import {
   END_STREAM_FLAG,
   EnvelopeReader,

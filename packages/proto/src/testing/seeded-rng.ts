@@ -1,6 +1,6 @@
-// A small seeded generator (mulberry32) for the package's tests: the same cases on every run,
-// from the seed the test prints. (The client does not depend on @d-engine/core, whose seededRng
-// the other packages' tests use.) Not for anything that needs real randomness.
+// A small seeded generator (mulberry32) for tests: the same cases on every run, from the seed the
+// test prints. Here rather than @d-engine/core's seededRng because the client, whose tests use it,
+// does not depend on the core. Not for anything that needs real randomness.
 export interface SeededRng {
   /** A whole number in [0, n). */
   nextInt(n: number): number;
